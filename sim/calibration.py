@@ -1,0 +1,105 @@
+"""Load the calibration folder: 2020 stocks, behavioural parameters, age shape.
+
+`calibration/baseline_2020.toml` holds the end-2020 stocks (each with its unit,
+kind and source); `calibration/params.toml` the behavioural parameters of the
+processes.  Both are read into flat dictionaries keyed by dotted names
+("labour.employed_total"), so a missing or malformed entry is reported with the
+file and key it belongs to.
+"""
+
+import csv
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+
+CALIBRATION_DIR = Path(__file__).resolve().parent.parent / "calibration"
+FILES = ("baseline_2020.toml", "params.toml", "age_shape_2020.csv")
+
+
+def _flatten(table: dict, prefix: str = "") -> dict[str, dict]:
+    """Dotted key -> entry (a dict with at least `value`)."""
+    flat = {}
+    for key, item in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(item, dict) and "value" in item:
+            flat[name] = item
+        elif isinstance(item, dict):
+            flat.update(_flatten(item, name + "."))
+    return flat
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise InputError("calibration file is missing", file=str(path)) from None
+    except tomllib.TOMLDecodeError as err:
+        raise InputError(f"not valid TOML ({err})", file=str(path)) from None
+
+
+@dataclass
+class EntryFile:
+    """A calibration TOML file: look values up by dotted key."""
+
+    path: Path
+    entries: dict[str, dict] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> "EntryFile":
+        return cls(path, _flatten(_read_toml(path)))
+
+    def __call__(self, key: str):
+        try:
+            value = self.entries[key]["value"]
+        except KeyError:
+            raise InputError("entry is missing", file=str(self.path), key=key) from None
+        if isinstance(value, list):
+            return np.asarray(value, dtype=float)
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise InputError(f"value {value!r} is not a number", file=str(self.path), key=key)
+        return float(value)
+
+
+@dataclass
+class Calibration:
+    stocks: EntryFile
+    params: EntryFile
+    age_shape: np.ndarray  # relative size of each single-year age 0..104
+    digest: str  # SHA-256 over the calibration files, for the manifest
+
+    @classmethod
+    def load(cls, directory: Path = CALIBRATION_DIR) -> "Calibration":
+        directory = Path(directory)
+        digest = hashlib.sha256()
+        for name in FILES:
+            path = directory / name
+            if not path.exists():
+                raise InputError("calibration file is missing", file=str(path))
+            digest.update(name.encode() + b"\0" + path.read_bytes())
+        return cls(
+            stocks=EntryFile.load(directory / "baseline_2020.toml"),
+            params=EntryFile.load(directory / "params.toml"),
+            age_shape=_read_age_shape(directory / "age_shape_2020.csv"),
+            digest=digest.hexdigest(),
+        )
+
+
+def _read_age_shape(path: Path) -> np.ndarray:
+    """Single-year weights 0..104 from five-year groups, spread evenly within each group."""
+    shape = np.zeros(105)
+    try:
+        with path.open(newline="") as handle:
+            for line, row in enumerate(csv.DictReader(handle), start=2):
+                lo, hi, size = int(row["age_from"]), int(row["age_to"]), float(row["persons_millions"])
+                if not (0 <= lo <= hi <= 104) or size < 0:
+                    raise ValueError(f"line {line}: ages {lo}-{hi} or size {size} out of range")
+                shape[lo : hi + 1] = size / (hi - lo + 1)
+    except (KeyError, ValueError) as err:
+        raise InputError(f"malformed age table ({err}); columns age_from,age_to,persons_millions", file=str(path)) from None
+    return shape

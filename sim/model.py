@@ -1,0 +1,84 @@
+"""LabourModel: the province's people and firms, stepped month by month.
+
+A `mesa.Model` owns time, the seeded streams, the population arrays and the
+institutional agents (the government).  `step()` runs the processes in the
+fixed order of `sim.processes.STEP_ORDER` and records the indicators.
+"""
+
+from collections import defaultdict
+
+import mesa
+import numpy as np
+
+from .calibration import Calibration
+from .indicators import Recorder
+from .policy import Government, Policy
+from .population import BASELINE_MONTH, build_population
+from .processes import STEP_ORDER
+from .status import Status
+from .streams import Streams
+
+
+class LabourModel(mesa.Model):
+    def __init__(
+        self,
+        *,
+        seed: np.random.SeedSequence | int,
+        scale: float = 100.0,
+        policy: Policy | None = None,
+        calibration: Calibration | None = None,
+    ):
+        seed = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        self.streams = Streams(seed)
+        # Mesa's own generator (unused by the processes) is seeded from the run's stream too.
+        super().__init__(rng=int(self.streams.generator("mesa", 0).integers(2**31)))
+        self.scale = float(scale)
+        self.calibration = calibration or Calibration.load()
+        self.policy = policy or Policy()
+        self.month = BASELINE_MONTH
+        self.flows: defaultdict[str, float] = defaultdict(float)
+        self.ledger: list[dict] = []
+        self.wage_index = 1.0
+        self.people, self.firms, self.derived = build_population(
+            self.calibration, self.scale, self.streams.generator("population", BASELINE_MONTH)
+        )
+        self.government = Government(self, self.policy, self.calibration.stocks("wages.minimum_wage_tiers"))
+        self.processes = [process(self) for process in STEP_ORDER]
+        self.recorder = Recorder()
+        self.recorder.record(self, self.month, flows=False)
+        self.annual_average_wage = {self.month // 12: self.recorder.annual_average_wage(self.month // 12)}
+
+    # -- the month ---------------------------------------------------------------
+    def step(self) -> None:
+        self.month += 1
+        self.flows = defaultdict(float)
+        for process in self.processes:
+            process.step(self.month)
+        self.recorder.record(self, self.month)
+        if self.month % 12 == 11:
+            year = self.month // 12
+            self.annual_average_wage[year] = self.recorder.annual_average_wage(year)
+
+    def run_until(self, last_month: int, progress=None) -> None:
+        while self.month < last_month:
+            self.step()
+            if progress is not None:
+                progress(1)
+
+    # -- shared operations on people -------------------------------------------
+    def leave_firm(self, mask: np.ndarray) -> None:
+        """People in mask no longer work for a firm (their status is set by the caller)."""
+        self.people.firm[mask] = -1
+        self.people.sector[mask & (self.people.status == Status.UNIT)] = -1
+
+    def separate(self, mask: np.ndarray) -> None:
+        """People in mask lose their job or business and look for work."""
+        self.leave_firm(mask)
+        self.people.sector[mask] = -1
+        self.people.status[mask] = Status.UNEMP
+        self.people.spell_m[mask] = 0
+
+    def firm_sizes(self) -> np.ndarray:
+        """Unit employees (person rows) of each firm row."""
+        employees = self.people.status == Status.UNIT
+        return np.bincount(self.people.firm[employees], minlength=self.firms.n).astype(np.float32)

@@ -1,0 +1,58 @@
+"""Policy settings of a run and the government agent that applies them.
+
+The minimum wage has four area tiers.  Two rules are supported:
+
+* `fixed`: the tiers in force are those of the latest entry of a dated
+  schedule (the 2020 tiers until the first entry);
+* `share_of_average_wage`: at each adjustment month the tier-1 minimum is set
+  to `share` of the simulated social average wage of the previous calendar
+  year (monthly), the other tiers keeping their 2020 ratios to tier 1; share
+  "2020" holds the 2020 ratio.  Zhejiang re-sets its minimum wage every two to
+  four years (2014-08, 2017-12, 2021-08).
+"""
+
+from dataclasses import dataclass, field
+
+import mesa
+import numpy as np
+
+
+@dataclass(frozen=True)
+class MinimumWagePolicy:
+    rule: str = "fixed"  # "fixed" | "share_of_average_wage"
+    schedule: tuple[tuple[int, tuple[float, ...]], ...] = ()  # (from month, tiers) for "fixed"
+    share: float | None = None  # None = hold the 2020 ratio
+    first_adjustment: int | None = None  # month index
+    interval_months: int = 36
+
+
+@dataclass(frozen=True)
+class Policy:
+    minimum_wage: MinimumWagePolicy = field(default_factory=MinimumWagePolicy)
+    retirement_reform: bool = True  # the national reform of statutory retirement ages from 2025-01
+
+
+class Government(mesa.Agent):
+    """Sets the minimum-wage tiers from the run's policy (one agent per run)."""
+
+    def __init__(self, model, policy: Policy, tiers_2020: np.ndarray):
+        super().__init__(model)
+        self.policy = policy
+        self.tiers_2020 = np.asarray(tiers_2020, dtype=np.float32)
+        model.minimum_wage = self.tiers_2020.copy()
+
+    def set_minimum_wage(self, month: int) -> None:
+        rule = self.policy.minimum_wage
+        if rule.rule == "fixed":
+            in_force = [tiers for start, tiers in rule.schedule if start <= month]
+            if in_force:
+                self.model.minimum_wage = np.asarray(in_force[-1], dtype=np.float32)
+            return
+        if rule.first_adjustment is None or month < rule.first_adjustment:
+            return
+        if (month - rule.first_adjustment) % rule.interval_months:
+            return
+        previous_year_wage = self.model.annual_average_wage[month // 12 - 1]
+        share = rule.share if rule.share is not None else self.model.derived["minimum_wage_ratio_2020"]
+        tier1 = share * previous_year_wage / 12.0
+        self.model.minimum_wage = (self.tiers_2020 * (tier1 / self.tiers_2020[0])).astype(np.float32)

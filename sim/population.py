@@ -1,0 +1,314 @@
+"""The synthetic end-2020 population of Zhejiang: people and firms.
+
+Built from `calibration/baseline_2020.toml` at a given scale (persons per row).
+Counts that the sources give are hit exactly by allocating exact quotas
+(largest remainders for ages; weighted sampling without replacement of exactly
+k rows for attributes), so stock errors come only from rounding to whole rows.
+The weights that decide *who* gets an attribute (younger people are more often
+college-educated, migrants work more, ...) are documented assumptions below.
+
+Also solved here, from the 2020 stocks (the `derived` dictionary): the level of
+the mortality hazard, the college continuation rate, the wage levels of
+non-private and private units, the matching efficiency and the 2020 ratio of
+the minimum wage to the average wage.
+"""
+
+import numpy as np
+
+from .calibration import Calibration
+from .processes import firm_columns, person_columns
+from .processes.demography import statutory_age_months
+from .processes.wages import apply_minimum_wage, log_wage_terms
+from .sampling import apportion, categorical, choose_exact
+from .status import PUBLIC_SECTOR, SECTORS, Status
+from .table import Table
+from .timeline import parse_month
+
+BASELINE_MONTH = parse_month("2020-12")
+
+# Employment propensity by age (knots, linear in between), men and women:
+# the shape of census employment-to-population ratios (assumption; ZJ age-
+# specific rates were not found); the level is set by the employed total.
+EMPLOYMENT_AGES = np.array([16, 20, 25, 30, 45, 50, 55, 60, 65, 70, 75, 80])
+EMPLOYMENT_MEN = np.array([0.25, 0.65, 0.90, 0.95, 0.95, 0.92, 0.85, 0.55, 0.35, 0.18, 0.06, 0.01])
+EMPLOYMENT_WOMEN = np.array([0.25, 0.60, 0.82, 0.85, 0.85, 0.70, 0.50, 0.35, 0.25, 0.12, 0.04, 0.01])
+
+# Relative affinity of each sector for each education level (rows: sectors in
+# SECTORS order; columns: junior or less, senior secondary, college).  Assumption.
+SECTOR_EDUCATION_AFFINITY = np.array(
+    [
+        [3.0, 1.0, 0.2],
+        [1.5, 1.2, 0.6],
+        [2.0, 1.0, 0.4],
+        [1.0, 1.2, 0.8],
+        [0.1, 0.6, 3.0],
+        [0.1, 0.6, 4.0],
+    ]
+)
+
+
+def _age_years(n: int, cal: Calibration) -> np.ndarray:
+    """Exact single-year age quotas: ZJ census broad groups, national shape within them."""
+    s = cal.stocks
+    groups = [
+        (0, 14, s("population.age_0_14_share")),
+        (15, 15, s("population.age_15_share")),
+        (60, 64, s("population.age_60_64_share")),
+        (65, 104, s("population.age_65_plus_share")),
+    ]
+    groups.insert(2, (16, 59, 1.0 - sum(share for _, _, share in groups)))
+    shares = np.zeros(105)
+    for lo, hi, share in groups:
+        shape = cal.age_shape[lo : hi + 1]
+        shares[lo : hi + 1] = share * shape / shape.sum()
+    return np.repeat(np.arange(105), apportion(n, shares))
+
+
+def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -> tuple[Table, Table, dict]:
+    s, params = cal.stocks, cal.params
+    n = int(round(s("population.resident_total") / scale))
+    rows = lambda persons: int(round(persons / scale))  # noqa: E731 - persons -> rows at this scale
+    people = Table(person_columns(), n, capacity=int(n * 1.3))
+    derived: dict = {}
+
+    # --- who lives here -----------------------------------------------------
+    age_y = _age_years(n, cal)
+    people.age_m[:] = age_y * 12 + rng.integers(0, 12, n)
+    people.female[:] = ~choose_exact(np.ones(n), rows(s("population.male_share") * s("population.resident_total")), rng)
+    working_age = (age_y >= 15) & (age_y < 60)
+    # Residents from other provinces: mostly of working age (assumption: 8x the weight).
+    people.local[:] = ~choose_exact(np.where(working_age, 8.0, 1.0), round(n * s("population.other_province_share")), rng)
+    people.urban[:] = choose_exact(np.where(people.local, 1.0, 2.0), round(n * s("population.urban_share")), rng)
+    tier_shares = s("wages.tier_shares")
+    people.tier[:] = categorical(tier_shares, rng.random(n))
+
+    # --- schooling and education --------------------------------------------
+    status = np.full(n, Status.SCHOOL, dtype=np.int8)
+    edu = np.zeros(n, dtype=np.int8)
+    at = lambda lo, hi: (age_y >= lo) & (age_y <= hi)  # noqa: E731
+    senior_students = choose_exact(at(16, 18).astype(float), round(at(16, 18).sum() * params("demography.senior_secondary_continuation")), rng)
+    # College continuation: solved so that the cohort leaving college in July
+    # 2021 (age 21 now) equals the 2020 graduate cohort (32万).
+    college_rate = min(rows(s("labour.college_graduates")) / max(at(21, 21).sum(), 1), 0.95)
+    derived["college_continuation"] = college_rate / params("demography.senior_secondary_continuation")
+    college_students = choose_exact(at(19, 21).astype(float), round(at(19, 21).sum() * college_rate), rng)
+    edu[senior_students] = 1
+    edu[college_students] = 2
+    adult = age_y >= 22
+    # College education falls steeply with age (ZJ college enrolment expanded
+    # after 1999); migrants are half as likely as locals (assumption).
+    college_w = (1.0 / (1.0 + np.exp((age_y - 38.0) / 6.0)) + 0.02) * np.where(people.local, 1.0, 0.5)
+    college = choose_exact(np.where(adult, college_w, 0.0), round(n * s("population.college_share")) - college_students.sum(), rng)
+    edu[college] = 2
+    senior_w = 1.0 / (1.0 + np.exp((age_y - 50.0) / 8.0)) + 0.05
+    senior_pool = (age_y >= 19) & (edu == 0) & ~college_students
+    senior = choose_exact(np.where(senior_pool, senior_w, 0.0), round(n * s("population.senior_secondary_share")) - senior_students.sum(), rng)
+    edu[senior] = 1
+    people.edu[:] = edu
+    # Women with a college education are taken to hold cadre posts (statutory
+    # retirement 55 rather than 50) - assumption.
+    people.cadre[:] = people.female & (edu == 2)
+    in_school = (age_y < 16) | senior_students | college_students
+
+    # --- labour status ------------------------------------------------------
+    out_of_school = ~in_school
+    propensity = np.where(
+        people.female,
+        np.interp(age_y, EMPLOYMENT_AGES, EMPLOYMENT_WOMEN),
+        np.interp(age_y, EMPLOYMENT_AGES, EMPLOYMENT_MEN),
+    )
+    propensity = np.where(people.local, propensity, np.minimum(propensity * 1.15, 0.97))
+    propensity = np.where(~people.urban & (age_y >= 60), np.minimum(propensity * 1.4, 0.9), propensity)
+    employed = choose_exact(np.where(out_of_school, propensity, 0.0), rows(s("labour.employed_total")), rng)
+    statutory = statutory_age_months(people.female, people.cadre, BASELINE_MONTH - people.age_m.astype(np.int32), reform=False)
+    below_statutory = people.age_m < statutory
+    rate = s("labour.surveyed_unemployment_rate")
+    unemployed = np.zeros(n, dtype=bool)
+    for area in (people.urban, ~people.urban):
+        pool = out_of_school & ~employed & below_statutory & area
+        wanted = round(rate / (1.0 - rate) * (employed & area).sum())
+        unemployed |= choose_exact(np.where(pool, np.where(age_y < 25, 2.0, 1.0), 0.0), wanted, rng)
+    status[out_of_school] = np.where(below_statutory[out_of_school], Status.INACTIVE, Status.RETIRED)
+    status[unemployed] = Status.UNEMP
+
+    # Kinds of employment: unit employees are below the statutory age, more
+    # educated, urban and from other provinces; the self-employed rural and
+    # older; the rest flexible workers.  Weights are assumptions.
+    unit_w = below_statutory * (1.0 + 0.5 * edu) * np.where(people.urban, 1.5, 1.0) * np.where(people.local, 1.0, 1.3)
+    unit = choose_exact(np.where(employed, unit_w, 0.0), rows(s("labour.unit_employed")), rng)
+    self_w = np.where(people.urban, 1.0, 3.0) * (1.0 + age_y / 40.0)
+    self_employed = choose_exact(np.where(employed & ~unit, self_w, 0.0), rows(s("labour.self_employed")), rng)
+    status[unit] = Status.UNIT
+    status[self_employed] = Status.SELF
+    status[employed & ~unit & ~self_employed] = Status.FLEX
+    people.status[:] = status
+
+    # --- sectors --------------------------------------------------------------
+    sector = np.full(n, -1, dtype=np.int8)
+    for kind, key in ((Status.UNIT, "unit"), (Status.SELF, "self"), (Status.FLEX, "flexible")):
+        members = status == kind
+        quotas = apportion(int(members.sum()), s(f"labour.sector_shares.{key}"))
+        # Most educated sectors pick first, so their education affinity bites.
+        for sec in np.argsort(-SECTOR_EDUCATION_AFFINITY[:, 2], kind="stable"):
+            pool = members & (sector < 0)
+            chosen = choose_exact(np.where(pool, SECTOR_EDUCATION_AFFINITY[sec, edu], 0.0), quotas[sec], rng)
+            sector[chosen] = sec
+    people.sector[:] = sector
+
+    firms = _build_firms(people, cal, scale, rng)
+    _set_wages(people, firms, cal, rng, derived)
+    _fill_talent_and_insurance(people, cal, scale, rng)
+
+    # --- rates solved from the 2020 stocks ------------------------------------
+    alive_age = people.age_m / 12.0
+    derived["mortality_level"] = s("demography.crude_death_rate") / 12.0 * n / np.exp(params("demography.gompertz_slope") * alive_age).sum()
+    seekers = (status == Status.UNEMP).sum() + params("matching.on_the_job_search_weight") * (status == Status.FLEX).sum()
+    open_ = max(params("matching.vacancy_rate_2020") * unit.sum(), 1.0)
+    a = params("matching.elasticity_unemployment")
+    derived["matching_efficiency"] = params("matching.job_finding_rate_2020") * seekers / (seekers**a * open_ ** (1 - a))
+    return people, firms, derived
+
+
+def _build_firms(people: Table, cal: Calibration, scale: float, rng: np.random.Generator) -> Table:
+    """Firms per sector with heavy-tailed sizes; unit employees assigned to them.
+
+    A firm row stands for `scale` firms of the same size in persons as the row
+    has person rows, so the mean firm size is the same at every scale.
+    """
+    s, params = cal.stocks, cal.params
+    unit = np.flatnonzero(people.status == Status.UNIT)
+    by_sector = np.bincount(people.sector[unit], minlength=len(SECTORS))
+    relative = s("labour.sector_shares.relative_firm_size")
+    private_sectors = np.arange(len(SECTORS)) != PUBLIC_SECTOR
+    # Mean size m: enterprises (all but public bodies) sum to the enterprise count.
+    enterprises = max(s("labour.enterprises") / scale, 1.0)
+    m = (by_sector[private_sectors] / relative[private_sectors]).sum() / enterprises
+    counts = np.where(by_sector > 0, np.maximum(np.round(by_sector / (m * relative)), 1), 0).astype(np.int64)
+    firms = Table(firm_columns(), int(counts.sum()), capacity=int(counts.sum() * 1.5))
+    firm_sector = np.repeat(np.arange(len(SECTORS)), counts).astype(np.int8)
+    firms.sector[:] = firm_sector
+    firms.alive[:] = True
+    firms.tier[:] = categorical(s("wages.tier_shares"), rng.random(firms.n))
+
+    # Sizes: Pareto (Lomax shape 1.2) weights, then a multinomial split of each
+    # sector's employees across its firms (assumption; ZJ size data not found).
+    first = np.concatenate([[0], np.cumsum(counts)])
+    order = rng.permutation(unit)
+    order = order[np.argsort(people.sector[order], kind="stable")]
+    start = 0
+    for sec in range(len(SECTORS)):
+        if counts[sec] == 0:
+            continue
+        weights = rng.pareto(1.2, counts[sec]) + 1.0
+        sizes = rng.multinomial(by_sector[sec], weights / weights.sum())
+        members = order[start : start + by_sector[sec]]
+        people.firm[members] = np.repeat(np.arange(first[sec], first[sec + 1], dtype=np.int32), sizes)
+        start += by_sector[sec]
+    size = np.bincount(people.firm[unit], minlength=firms.n).astype(np.float64)
+
+    # Non-private units: all public bodies, then private-sector firms drawn
+    # with weight proportional to size until their employment reaches the
+    # non-private share.
+    non_private = firm_sector == PUBLIC_SECTOR
+    wanted = s("labour.non_private_share_of_unit_employment") * len(unit) - size[non_private].sum()
+    keys = np.where(~non_private & (size > 0), np.log(rng.random(firms.n)) / np.maximum(size, 1e-9), -np.inf)
+    order_f = np.argsort(-keys, kind="stable")
+    reached = np.searchsorted(np.cumsum(size[order_f]), wanted) + 1
+    non_private[order_f[: max(reached, 0)]] = True
+    firms.non_private[:] = non_private
+
+    firms.premium[:] = (
+        rng.normal(0.0, params("wages.firm_premium_sd"), firms.n)
+        + params("wages.firm_size_premium") * np.log1p(size)
+    )
+    compliance = rng.beta(params("wages.compliance_alpha"), params("wages.compliance_beta"), firms.n)
+    firms.compliance[:] = compliance
+    firms.complies_min_wage[:] = rng.random(firms.n) < compliance
+    # Desired employment: today's size plus the 2020 vacancy rate.
+    firms.target[:] = size * (1.0 + params("matching.vacancy_rate_2020"))
+    return firms
+
+
+def _set_wages(people: Table, firms: Table, cal: Calibration, rng: np.random.Generator, derived: dict) -> None:
+    """Unit wages from the log-wage model, levels solved to the published 2020 means."""
+    s, params = cal.stocks, cal.params
+    unit = np.flatnonzero(people.status == Status.UNIT)
+    firm = people.firm[unit]
+    sd = s("wages.log_sd")
+    raw = np.exp(
+        log_wage_terms(params, people.edu[unit], people.sector[unit], people.age_m[unit], firms.premium[firm])
+        + rng.normal(-sd * sd / 2.0, sd, len(unit))
+    )
+    non_private = firms.non_private[firm]
+    targets = {True: s("wages.non_private_annual") / 12.0, False: s("wages.private_annual") / 12.0}
+    levels = {group: targets[group] / raw[non_private == group].mean() for group in (True, False) if (non_private == group).any()}
+    tiers = s("wages.minimum_wage_tiers").astype(np.float32)
+    mask = np.zeros(people.n, dtype=bool)
+    mask[unit] = True
+    # Solve the two levels so that the means after the minimum-wage floor equal
+    # the published averages: a fixed point, starting from the unfloored solution.
+    for _ in range(50):
+        people.wage[unit] = raw * np.where(non_private, levels.get(True, 1.0), levels.get(False, 1.0))
+        apply_minimum_wage(people, firms, tiers, mask)
+        wages = people.wage[unit]
+        errors = {group: targets[group] / wages[non_private == group].mean(dtype=np.float64) for group in levels}
+        if max(abs(e - 1.0) for e in errors.values()) < 1e-6:
+            break
+        for group, error in errors.items():
+            levels[group] *= error
+    derived["wage_level_non_private"] = float(levels.get(True, 1.0))
+    derived["wage_level_private"] = float(levels.get(False, 1.0))
+
+    for kind, key in ((Status.SELF, "wages.self_employed_income_ratio"), (Status.FLEX, "wages.flexible_income_ratio")):
+        members = np.flatnonzero(people.status == kind)
+        mean = s("wages.private_annual") / 12.0 * s(key)
+        people.wage[members] = mean * np.exp(rng.normal(-sd * sd / 2.0, sd, len(members)))
+    urban_unit = unit[people.urban[unit]]
+    average = 12.0 * float(people.wage[urban_unit].mean())
+    derived["minimum_wage_ratio_2020"] = 12.0 * float(tiers[0]) / average
+
+
+def _fill_talent_and_insurance(people: Table, cal: Calibration, scale: float, rng: np.random.Generator) -> None:
+    """2020 stocks of certificates, titles, insurance and cards, by documented weights."""
+    s = cal.stocks
+    rows = lambda key: int(round(s(key) / scale))  # noqa: E731
+    status, edu, age_y = people.status, people.edu, people.age_m / 12.0
+    working = np.isin(status, (Status.UNIT, Status.SELF, Status.FLEX))
+    prime = (age_y >= 20) & (age_y < 60)
+
+    # Skill certificates: workers in industry and services with secondary
+    # schooling, prime age (assumption).
+    skill_w = working * prime * np.where(edu == 1, 2.0, 1.0) * np.where(np.isin(people.sector, (1, 2)), 2.0, 1.0)
+    skilled = choose_exact(skill_w, rows("talent.skilled"), rng)
+    high = choose_exact(np.where(skilled, 1.0 + (age_y - 20) / 20.0, 0.0), rows("talent.high_skilled"), rng)
+    people.skill[skilled] = np.where(rng.random(int(skilled.sum())) < 0.5, 1, 2)
+    people.skill[high] = 3 + categorical(s("talent.high_skill_level_mix"), rng.random(int(high.sum())))
+
+    # Professional-technical titles: college graduates at work (public sector
+    # and business services most), seniority rising with age (assumption).
+    title_w = working * prime * np.where(edu == 2, 4.0, np.where(edu == 1, 0.5, 0.02)) * np.where(np.isin(people.sector, (4, 5)), 3.0, 1.0)
+    titled = choose_exact(title_w, rows("talent.professional_technical"), rng)
+    mix = s("talent.title_mix")
+    senior = choose_exact(np.where(titled, np.exp((age_y - 30) / 6.0), 0.0), rows("talent.senior_title"), rng)
+    intermediate = choose_exact(np.where(titled & ~senior, np.exp((age_y - 30) / 10.0), 0.0), round(titled.sum() * mix[1]), rng)
+    people.title[titled] = 1
+    people.title[intermediate] = 2
+    people.title[senior] = 3
+
+    # Insurance: unit employees first (more in non-private, compliant firms),
+    # then the self-employed and flexible (assumption).
+    employee = status == Status.UNIT
+    cover_w = employee * np.where(people.local, 1.5, 1.0) * (1.0 + 2.0 * (edu == 2))
+    people.unemployment_insured[:] = choose_exact(cover_w, rows("insurance.unemployment_insured"), rng)
+    people.work_injury_insured[:] = choose_exact(cover_w + 0.05 * (status == Status.FLEX), rows("insurance.work_injury_insured"), rng)
+    retirees = rows("insurance.employee_pension_retirees")
+    contributors = rows("insurance.pension_insured") - retirees - rows("insurance.resident_pension_insured")
+    people.pension_employee[:] = choose_exact(cover_w + 0.3 * np.isin(status, (Status.SELF, Status.FLEX)), contributors, rng)
+    people.pension_retiree[:] = choose_exact((status == Status.RETIRED) * np.where(people.urban, 3.0, 1.0), retirees, rng)
+    resident_pool = (age_y >= 16) & (status != Status.SCHOOL) & ~people.pension_employee & ~people.pension_retiree
+    people.pension_resident[:] = choose_exact(resident_pool * np.where(people.urban, 1.0, 2.0), rows("insurance.resident_pension_insured"), rng)
+
+    # Cards: nearly everybody; electronic cards the young and urban first.
+    people.card[:] = choose_exact(np.where(age_y >= 16, 3.0, 1.0), rows("insurance.card_holders"), rng)
+    ecard_w = people.card * np.exp(-np.abs(age_y - 32) / 15.0) * np.where(people.urban, 2.0, 1.0)
+    people.ecard[:] = choose_exact(ecard_w, int(round(people.n * s("insurance.electronic_card_coverage"))), rng)

@@ -1,0 +1,215 @@
+"""Demography: ageing, deaths, births, school leaving, retirement, migration.
+
+Order within the month: everybody ages one month; deaths (Gompertz hazard);
+births; in July, school leavers enter the labour market; people past their
+statutory retirement age retire; residents of other provinces and locals move
+away and new workers arrive from other provinces.  Every person entering or
+leaving the province is counted in the month's ledger so the conservation
+identity (start + births + in-migrants - deaths - out-migrants = end) can be
+checked every month.
+"""
+
+import numpy as np
+
+from ..status import EMPLOYED, Status
+from ..table import Column
+from ..timeline import calendar_month, parse_month
+from .base import Process
+
+PERSON_COLUMNS = {
+    "status": Column(np.int8, int(Status.ABSENT), "labour status (sim.status.Status)"),
+    "age_m": Column(np.int16, 0, "age in completed months"),
+    "female": Column(np.bool_, False, "sex"),
+    "urban": Column(np.bool_, False, "lives in an urban area (census definition)"),
+    "local": Column(np.bool_, True, "registered (hukou) in Zhejiang; False = from another province"),
+    "edu": Column(np.int8, 0, "education: 0 junior secondary or less, 1 senior secondary, 2 college or more"),
+    "cadre": Column(np.bool_, False, "woman in a cadre post (statutory retirement 55, not 50)"),
+    "tier": Column(np.int8, 0, "minimum-wage area tier 0..3 of the place of work or residence"),
+}
+
+# Statutory retirement ages before the 2025 reform and the reform schedule
+# (Decision of the NPC Standing Committee, 2024-09-13; DESIGN.md section 4):
+# from 2025-01 men's age rises one month every four months to 63, women
+# workers' one month every two months to 55, women cadres' one month every four
+# months to 58, by birth month starting with the cohorts below.
+RETIREMENT_RULES = {
+    # group: (base age in years, first birth month affected, birth months per added month, most months added)
+    "men": (60, "1965-01", 4, 36),
+    "women_cadres": (55, "1970-01", 4, 36),
+    "women_workers": (50, "1975-01", 2, 60),
+}
+REFORM_START = "2025-01"
+
+
+def statutory_age_months(female: np.ndarray, cadre: np.ndarray, birth_month: np.ndarray, reform: bool) -> np.ndarray:
+    """Statutory retirement age in months for each person, by sex, post and birth month."""
+    age = np.empty(len(female), dtype=np.int32)
+    for group, (base, first_birth, per, most) in RETIREMENT_RULES.items():
+        if group == "men":
+            members = ~female
+        elif group == "women_cadres":
+            members = female & cadre
+        else:
+            members = female & ~cadre
+        delay = np.zeros(int(members.sum()), dtype=np.int32)
+        if reform:
+            since = birth_month[members] - parse_month(first_birth)
+            delay = np.where(since >= 0, np.minimum(since // per + 1, most), 0)
+        age[members] = base * 12 + delay
+    return age
+
+
+def _normalised(shares: np.ndarray) -> np.ndarray:
+    return shares / shares.sum()
+
+
+class Demography(Process):
+    name = "demography"
+    person_columns = PERSON_COLUMNS
+    flows = {
+        "births": "persons born",
+        "deaths": "persons who died",
+        "deaths_employed_urban": "urban employed persons who died (natural attrition)",
+        "in_migrants": "persons arriving from other provinces",
+        "out_migrants": "persons leaving the province",
+        "school_leavers": "students leaving school for the labour market",
+        "college_graduates": "college students leaving school",
+        "retirements": "persons retiring at or after the statutory age",
+        "retirements_employed_urban": "urban employed persons retiring (natural attrition)",
+    }
+
+    def step(self, month: int) -> None:
+        model, people = self.model, self.model.people
+        alive = people.status != Status.ABSENT
+        ledger = {"start": int(alive.sum())}
+        people.age_m[alive] += 1
+        self._deaths(month, alive)
+        ledger["births"] = self._births(month)
+        if calendar_month(month) == int(self.param("school_leaving_month")):
+            self._school_leaving(month)
+        self._retirement(month)
+        ledger["out_migrants"] = self._out_migration(month)
+        ledger["in_migrants"] = self._in_migration(month)
+        ledger["deaths"] = int(model.flows["deaths"])
+        ledger["end"] = int((people.status != Status.ABSENT).sum())
+        model.ledger.append({"month": month, **ledger})
+
+    # -- deaths ---------------------------------------------------------------
+    def _deaths(self, month: int, alive: np.ndarray) -> None:
+        people = self.model.people
+        hazard = self.model.derived["mortality_level"] * np.exp(
+            self.param("gompertz_slope") * (people.age_m / 12.0)
+        )
+        dies = alive & (self.uniform(month, "death") < hazard)
+        employed_urban = dies & people.urban & np.isin(people.status, EMPLOYED)
+        self.model.flows["deaths"] += int(dies.sum())
+        self.model.flows["deaths_employed_urban"] += int(employed_urban.sum())
+        self.model.leave_firm(dies)
+        people.status[dies] = Status.ABSENT
+
+    # -- births ---------------------------------------------------------------
+    def _births(self, month: int) -> int:
+        people, stocks = self.model.people, self.model.calibration.stocks
+        rng = self.rng(month, "births")
+        alive = np.flatnonzero(people.status != Status.ABSENT)
+        expected = stocks("demography.crude_birth_rate") / 12.0 * len(alive)
+        count = int(rng.poisson(expected))
+        if count == 0:
+            return 0
+        # Each newborn takes place of residence, registration and tier from a
+        # woman of child-bearing age drawn at random.
+        mothers_pool = alive[people.female[alive] & (people.age_m[alive] >= 20 * 12) & (people.age_m[alive] < 40 * 12)]
+        mothers = rng.choice(mothers_pool, size=count)
+        rows = people.append(count)
+        people.status[rows] = Status.SCHOOL
+        people.female[rows] = rng.random(count) >= stocks("demography.male_share_at_birth")
+        people.urban[rows] = people.urban[mothers]
+        people.local[rows] = people.local[mothers]
+        people.tier[rows] = people.tier[mothers]
+        self.model.flows["births"] += count
+        return count
+
+    # -- school leaving ------------------------------------------------------
+    def _school_leaving(self, month: int) -> None:
+        """In July: 16-year-olds go on to senior secondary school or leave; 19-year-olds
+        go on to college or leave; 22-year-old college students graduate."""
+        people, derived = self.model.people, self.model.derived
+        u = self.uniform(month, "school")
+        in_school = people.status == Status.SCHOOL
+        age_y = people.age_m // 12
+        at16 = in_school & (age_y == 16)
+        at19 = in_school & (age_y == 19)
+        continue_senior = at16 & (u < self.param("senior_secondary_continuation"))
+        continue_college = at19 & (people.edu == 1) & (u < derived["college_continuation"])
+        people.edu[continue_senior] = 1
+        people.edu[continue_college] = 2
+        graduates = in_school & (age_y >= 22)
+        leavers = (at16 & ~continue_senior) | (at19 & ~continue_college) | graduates
+        people.status[leavers] = Status.UNEMP
+        people.spell_m[leavers] = 0
+        self.model.flows["school_leavers"] += int(leavers.sum())
+        self.model.flows["college_graduates"] += int(graduates.sum())
+
+    # -- retirement ------------------------------------------------------------
+    def _retirement(self, month: int) -> None:
+        """Employees, job seekers and the inactive retire at the statutory age; the
+        self-employed and flexible workers, with no employer to retire them, stop
+        gradually once past it."""
+        people = self.model.people
+        idx = np.flatnonzero((people.status != Status.ABSENT) & (people.status != Status.RETIRED) & (people.age_m >= 50 * 12))
+        reform = self.model.policy.retirement_reform and month >= parse_month(REFORM_START)
+        limit = statutory_age_months(
+            people.female[idx], people.cadre[idx], month - people.age_m[idx].astype(np.int32), reform
+        )
+        past = idx[people.age_m[idx] >= limit]
+        status = people.status[past]
+        own_account = (status == Status.SELF) | (status == Status.FLEX)
+        u = self.uniform(month, "retire")
+        stops = own_account & (u[past] < self.param("own_account_retirement_rate"))
+        retiring = past[(~own_account & (status != Status.SCHOOL)) | stops]
+        employed_urban = people.urban[retiring] & np.isin(people.status[retiring], EMPLOYED)
+        self.model.flows["retirements_employed_urban"] += int(employed_urban.sum())
+        self.model.flows["retirements"] += len(retiring)
+        mask = np.zeros(people.n, dtype=bool)
+        mask[retiring] = True
+        self.model.leave_firm(mask)
+        people.status[retiring] = Status.RETIRED
+
+    # -- migration -------------------------------------------------------------
+    def _out_migration(self, month: int) -> int:
+        people, stocks = self.model.people, self.model.calibration.stocks
+        alive = people.status != Status.ABSENT
+        rate = np.where(
+            people.local,
+            stocks("demography.local_outflow_rate"),
+            stocks("demography.other_province_outflow_rate"),
+        ) / 12.0
+        leaving = alive & (people.status != Status.RETIRED) & (self.uniform(month, "emigrate") < rate)
+        self.model.leave_firm(leaving)
+        people.status[leaving] = Status.ABSENT
+        count = int(leaving.sum())
+        self.model.flows["out_migrants"] += count
+        self._expected_out = float(rate[alive & (people.status != Status.RETIRED)].sum())
+        return count
+
+    def _in_migration(self, month: int) -> int:
+        """Workers from other provinces arrive as job seekers: out-migration plus net migration."""
+        people, stocks = self.model.people, self.model.calibration.stocks
+        rng = self.rng(month, "immigrate")
+        expected = self._expected_out + stocks("demography.net_migration") / 12.0 / self.model.scale
+        count = int(rng.poisson(max(expected, 0.0)))
+        if count == 0:
+            return 0
+        rows = people.append(count)
+        age_y = np.clip(rng.normal(self.param("migrant_age_mean"), self.param("migrant_age_sd"), count), 16, 55)
+        people.age_m[rows] = (age_y * 12).astype(np.int16)
+        people.female[rows] = rng.random(count) >= stocks("population.male_share")
+        people.local[rows] = False
+        people.urban[rows] = rng.random(count) < self.param("migrant_urban_share")
+        people.edu[rows] = rng.choice(3, size=count, p=_normalised(self.param("migrant_edu_shares"))).astype(np.int8)
+        people.cadre[rows] = people.female[rows] & (people.edu[rows] == 2)
+        people.tier[rows] = rng.choice(4, size=count, p=_normalised(stocks("wages.tier_shares"))).astype(np.int8)
+        people.status[rows] = Status.UNEMP
+        people.spell_m[rows] = 0
+        self.model.flows["in_migrants"] += count
+        return count

@@ -1,0 +1,82 @@
+"""Labour demand: firms close, open and change the employment they want.
+
+Each month a share of firms closes (their employees are laid off into job
+search); new firms open so that the stock of firms grows at its trend rate;
+every firm's desired employment takes a log-normal shock around the trend
+growth of demand.  Vacancies are the gap between desired and actual employment
+(computed by the matching process after separations).
+"""
+
+import numpy as np
+
+from ..status import Status
+from ..table import Column
+from .base import Process
+
+FIRM_COLUMNS = {
+    "alive": Column(np.bool_, False, "the firm is operating"),
+    "sector": Column(np.int8, 0, "sector index (sim.status.SECTORS)"),
+    "tier": Column(np.int8, 0, "minimum-wage area tier of the firm's location"),
+    "non_private": Column(np.bool_, False, "state, collective, foreign or joint-stock unit (non-private in the wage statistics)"),
+    "premium": Column(np.float32, 0.0, "firm wage premium (log points)"),
+    "compliance": Column(np.float32, 1.0, "propensity to follow labour law (0..1)"),
+    "complies_min_wage": Column(np.bool_, True, "pays at least the minimum wage"),
+    "target": Column(np.float32, 0.0, "desired employment in person rows"),
+}
+
+
+class LabourDemand(Process):
+    name = "labour_demand"
+    firm_columns = FIRM_COLUMNS
+    flows = {
+        "firm_exits": "firms closing",
+        "firm_entries": "firms opening",
+        "layoffs_closure": "employees laid off by closing firms",
+    }
+
+    def step(self, month: int) -> None:
+        model, firms, people = self.model, self.model.firms, self.model.people
+        streams = model.streams
+        alive_before = int(firms.alive.sum())
+
+        closing = firms.alive & (streams.uniform_per_row(self.name, month, "exit", firms.n) < self.param("firm_exit_rate"))
+        firms.alive[closing] = False
+        employees = people.status == Status.UNIT
+        laid_off = employees & closing[np.maximum(people.firm, 0)]
+        model.separate(laid_off)
+        model.flows["firm_exits"] += int(closing.sum())
+        model.flows["layoffs_closure"] += int(laid_off.sum())
+
+        self._open_firms(month, alive_before)
+
+        rng = self.rng(month, "demand")
+        sd = self.param("demand_shock_sd")
+        drift = np.log1p(self.param("demand_growth_annual")) / 12.0 - sd * sd / 2.0
+        shock = rng.standard_normal(firms.n).astype(np.float32)
+        firms.target[firms.alive] *= np.exp(drift + sd * shock[firms.alive]).astype(np.float32)
+
+    def _open_firms(self, month: int, alive_before: int) -> None:
+        model, firms = self.model, self.model.firms
+        rng = self.rng(month, "entry")
+        rate = self.param("firm_exit_rate") + np.log1p(self.param("firm_stock_growth_annual")) / 12.0
+        count = int(rng.poisson(alive_before * rate))
+        if count == 0:
+            return
+        alive = np.flatnonzero(firms.alive)
+        # A new firm copies sector and location from an operating firm drawn at
+        # random, so entry keeps the sector mix; it starts small and private.
+        template = rng.choice(alive, size=count)
+        mean_target = float(firms.target[alive].mean())
+        rows = firms.append(count)
+        firms.alive[rows] = True
+        firms.sector[rows] = firms.sector[template]
+        firms.tier[rows] = firms.tier[template]
+        firms.non_private[rows] = False
+        firms.premium[rows] = rng.normal(0.0, model.calibration.params("wages.firm_premium_sd"), count)
+        compliance = rng.beta(
+            model.calibration.params("wages.compliance_alpha"), model.calibration.params("wages.compliance_beta"), count
+        )
+        firms.compliance[rows] = compliance
+        firms.complies_min_wage[rows] = rng.random(count) < compliance
+        firms.target[rows] = self.param("entrant_size_ratio") * mean_target
+        model.flows["firm_entries"] += count

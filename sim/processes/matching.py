@@ -1,0 +1,124 @@
+"""Matching job seekers to vacancies, and moves into own-account work.
+
+Matches per month follow a constant-returns Cobb-Douglas matching function
+M = A * U^a * V^(1-a) (Petrongolo and Pissarides 2001), capped by vacancies and
+seekers; U counts the unemployed plus flexible workers searching on the job at
+a lower intensity.  Which seekers match depends on education and unemployment
+duration; vacancies are filled in proportion to each firm's openings.  Seekers
+who do not match may start an individual business, take up flexible work or
+give up searching; working-age inactive people may start searching.
+"""
+
+import numpy as np
+
+from ..sampling import categorical, choose_exact, stochastic_round
+from ..status import Status
+from ..table import Column
+from .base import Process
+from .wages import offer_wages, own_account_income
+
+PERSON_COLUMNS = {
+    "sector": Column(np.int8, -1, "sector of the current job (sim.status.SECTORS), -1 if none"),
+    "firm": Column(np.int32, -1, "row of the employing firm, -1 if none"),
+    "spell_m": Column(np.int16, 0, "months in the current labour status"),
+}
+
+
+def vacancies(model, rng: np.random.Generator) -> np.ndarray:
+    """Open vacancies of each firm: desired minus actual employment, rounded without bias."""
+    firms = model.firms
+    gap = np.where(firms.alive, firms.target - model.firm_sizes(), 0.0)
+    gap = np.maximum(gap, 0.0)
+    whole = np.floor(gap)
+    return (whole + (rng.random(firms.n) < gap - whole)).astype(np.int64)
+
+
+class Matching(Process):
+    name = "matching"
+    person_columns = PERSON_COLUMNS
+    flows = {
+        "hires": "job seekers hired by units",
+        "hires_from_flexible": "flexible workers hired by units",
+        "self_employment_entries": "job seekers starting an individual business",
+        "flexible_entries": "job seekers taking up flexible work",
+        "urban_job_entries": "urban residents entering employment from outside it",
+        "vacancies": "open vacancies before matching",
+        "job_seekers": "unemployed job seekers before matching",
+    }
+
+    def step(self, month: int) -> None:
+        model, people = self.model, self.model.people
+        alive = people.status != Status.ABSENT
+        people.spell_m[alive] = np.minimum(people.spell_m[alive] + 1, np.iinfo(np.int16).max)
+        self._hire(month)
+        self._own_account_and_inactivity(month)
+
+    def _hire(self, month: int) -> None:
+        model, people, firms = self.model, self.model.people, self.model.firms
+        rng = self.rng(month, "hire")
+        open_ = vacancies(model, rng)
+        unemployed = people.status == Status.UNEMP
+        flexible = people.status == Status.FLEX
+        weight = np.zeros(people.n)
+        weight[unemployed] = self.param("education_weight")[people.edu[unemployed]]
+        weight[unemployed & (people.spell_m > 12)] *= self.param("long_term_weight")
+        weight[flexible] = self.param("on_the_job_search_weight")
+
+        seekers = unemployed.sum() + self.param("on_the_job_search_weight") * flexible.sum()
+        total_open = int(open_.sum())
+        model.flows["vacancies"] += total_open
+        model.flows["job_seekers"] += int(unemployed.sum())
+        if total_open == 0 or seekers == 0:
+            return
+        a = self.param("elasticity_unemployment")
+        expected = model.derived["matching_efficiency"] * seekers**a * total_open ** (1 - a)
+        count = stochastic_round(min(expected, total_open, np.count_nonzero(weight)), rng)
+        hired = np.flatnonzero(choose_exact(weight, count, rng))
+        count = len(hired)
+        # Fill vacancy slots at random: each open slot equally likely.
+        slots = np.repeat(np.arange(firms.n), open_)
+        firm = slots[rng.permutation(len(slots))[:count]]
+        hired = hired[rng.permutation(count)]
+
+        from_flex = people.status[hired] == Status.FLEX
+        entering = hired[~from_flex]
+        model.flows["hires"] += len(entering)
+        model.flows["hires_from_flexible"] += int(from_flex.sum())
+        model.flows["urban_job_entries"] += int(people.urban[entering].sum())
+        people.status[hired] = Status.UNIT
+        people.firm[hired] = firm
+        people.sector[hired] = firms.sector[firm]
+        people.spell_m[hired] = 0
+        people.wage[hired] = offer_wages(model, hired, firm, rng)
+        floor = model.minimum_wage[people.tier[hired]]
+        complies = firms.complies_min_wage[firm]
+        people.wage[hired] = np.where(complies, np.maximum(people.wage[hired], floor), people.wage[hired])
+
+    def _own_account_and_inactivity(self, month: int) -> None:
+        model, people, stocks = self.model, self.model.people, self.model.calibration.stocks
+        rng = self.rng(month, "own_account")
+        u = self.uniform(month, "transition")
+        p_self = self.param("self_employment_entry_rate")
+        p_flex = self.param("flexible_entry_rate")
+        p_quit = self.param("search_to_inactive_rate")
+        unemployed = (people.status == Status.UNEMP) & (people.spell_m > 0)  # not separated this month
+        to_self = unemployed & (u < p_self)
+        to_flex = unemployed & (u >= p_self) & (u < p_self + p_flex)
+        to_inactive = unemployed & (u >= p_self + p_flex) & (u < p_self + p_flex + p_quit)
+        inactive = people.status == Status.INACTIVE
+        to_search = inactive & (u < self.param("inactive_to_search_rate"))
+
+        for mask, status, shares_key, ratio_key, flow in (
+            (to_self, Status.SELF, "labour.sector_shares.self", "wages.self_employed_income_ratio", "self_employment_entries"),
+            (to_flex, Status.FLEX, "labour.sector_shares.flexible", "wages.flexible_income_ratio", "flexible_entries"),
+        ):
+            idx = np.flatnonzero(mask)
+            people.status[idx] = status
+            people.sector[idx] = categorical(stocks(shares_key), rng.random(len(idx)))
+            people.wage[idx] = own_account_income(model, len(idx), ratio_key, rng)
+            people.spell_m[idx] = 0
+            model.flows[flow] += len(idx)
+            model.flows["urban_job_entries"] += int(people.urban[idx].sum())
+        people.status[to_inactive] = Status.INACTIVE
+        people.status[to_search] = Status.UNEMP
+        people.spell_m[to_inactive | to_search] = 0

@@ -1,0 +1,44 @@
+"""Separations: quits and layoffs of unit employees, exits from self-employment
+and flexible work.  Everybody who separates becomes a job seeker (UNEMP)."""
+
+import numpy as np
+
+from ..status import Status
+from .base import Process
+
+
+class Separations(Process):
+    name = "separations"
+    flows = {
+        "quits": "unit employees quitting into job search",
+        "layoffs_downsizing": "unit employees laid off by firms above their desired size",
+        "self_employed_exits": "self-employed people closing their business",
+        "flexible_exits": "flexible workers stopping",
+    }
+
+    def step(self, month: int) -> None:
+        model, people, firms = self.model, self.model.people, self.model.firms
+        u = self.uniform(month, "separate")
+        employees = people.status == Status.UNIT
+        firm = np.maximum(people.firm, 0)
+
+        quit_p = np.full(people.n, self.param("quit_rate"), dtype=np.float32)
+        quit_p[people.age_m < 25 * 12] *= self.param("young_multiplier")
+        quit_p[~people.local] *= self.param("migrant_multiplier")
+        quit_p[firms.non_private[firm]] *= self.param("non_private_multiplier")
+
+        size = model.firm_sizes()
+        excess = np.maximum(size - firms.target, 0.0)
+        shed_p = np.where(size > 0, model.calibration.params("labour_demand.excess_shed_share") * excess / np.maximum(size, 1), 0.0)
+        layoff_p = shed_p[firm].astype(np.float32)
+
+        laid_off = employees & (u < layoff_p)
+        quits = employees & ~laid_off & (u < layoff_p + quit_p)
+        leaves_self = (people.status == Status.SELF) & (u < self.param("self_employed_exit_rate"))
+        leaves_flex = (people.status == Status.FLEX) & (u < self.param("flexible_exit_rate"))
+
+        model.flows["quits"] += int(quits.sum())
+        model.flows["layoffs_downsizing"] += int(laid_off.sum())
+        model.flows["self_employed_exits"] += int(leaves_self.sum())
+        model.flows["flexible_exits"] += int(leaves_flex.sum())
+        model.separate(laid_off | quits | leaves_self | leaves_flex)

@@ -1,0 +1,79 @@
+"""Wages and the minimum wage.
+
+A unit employee's wage is set when hired: the economy-wide wage index times a
+level for the firm's ownership (non-private or private, solved at build so the
+2020 means equal the published averages) times exp(education, sector,
+experience, firm premium and an individual draw).  Every January wages rise by
+the nominal growth rate with an individual spread.  The government agent sets
+the minimum-wage tiers each month from its policy; employees of firms that
+comply are paid at least their tier's minimum.
+"""
+
+import numpy as np
+
+from ..status import Status
+from ..table import Column
+from ..timeline import calendar_month
+from .base import Process
+
+PERSON_COLUMNS = {
+    "wage": Column(np.float32, 0.0, "monthly wage or work income, yuan"),
+}
+
+
+def log_wage_terms(params, edu: np.ndarray, sector: np.ndarray, age_m: np.ndarray, premium: np.ndarray) -> np.ndarray:
+    """Deterministic part of the log wage: education, sector, experience and firm premium."""
+    age = age_m / 12.0
+    return (
+        params("wages.education_premium")[edu]
+        + params("wages.sector_premium")[sector]
+        - params("wages.experience_curvature") * (age - params("wages.experience_peak_age")) ** 2
+        + premium
+    )
+
+
+def offer_wages(model, people_idx: np.ndarray, firm_idx: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Monthly wage offered to each hire at each firm, before the minimum-wage floor."""
+    people, firms, params = model.people, model.firms, model.calibration.params
+    terms = log_wage_terms(
+        params, people.edu[people_idx], firms.sector[firm_idx], people.age_m[people_idx], firms.premium[firm_idx]
+    )
+    sd = model.calibration.stocks("wages.log_sd")
+    noise = rng.normal(-sd * sd / 2.0, sd, len(people_idx))
+    level = np.where(firms.non_private[firm_idx], model.derived["wage_level_non_private"], model.derived["wage_level_private"])
+    return (model.wage_index * level * np.exp(terms + noise)).astype(np.float32)
+
+
+def own_account_income(model, count: int, ratio_key: str, rng: np.random.Generator) -> np.ndarray:
+    """Monthly income of the newly self-employed or flexible: a ratio of the private-unit mean."""
+    stocks = model.calibration.stocks
+    sd = stocks("wages.log_sd")
+    mean = stocks("wages.private_annual") / 12.0 * stocks(ratio_key)
+    return (model.wage_index * mean * np.exp(rng.normal(-sd * sd / 2.0, sd, count))).astype(np.float32)
+
+
+def apply_minimum_wage(people, firms, tiers: np.ndarray, mask: np.ndarray) -> int:
+    """Raise wages below the tier minimum to it, for employees of complying firms in mask."""
+    firm = np.maximum(people.firm, 0)
+    floor = tiers[people.tier]
+    raise_ = mask & (people.status == Status.UNIT) & firms.complies_min_wage[firm] & (people.wage < floor)
+    people.wage[raise_] = floor[raise_]
+    return int(raise_.sum())
+
+
+class Wages(Process):
+    name = "wages"
+    person_columns = PERSON_COLUMNS
+    flows = {"raised_to_minimum": "employees whose wage was raised to the minimum"}
+
+    def step(self, month: int) -> None:
+        model, people = self.model, self.model.people
+        growth = self.param("nominal_growth_annual")
+        model.wage_index *= (1.0 + growth) ** (1.0 / 12.0)
+        if calendar_month(month) == 1:
+            earners = np.flatnonzero((people.status == Status.UNIT) | (people.status == Status.SELF) | (people.status == Status.FLEX))
+            sd = self.param("raise_sd")
+            raise_ = self.rng(month, "raise").normal(np.log1p(growth) - sd * sd / 2.0, sd, len(earners))
+            people.wage[earners] *= np.exp(raise_).astype(np.float32)
+        model.government.set_minimum_wage(month)
+        model.flows["raised_to_minimum"] += apply_minimum_wage(people, model.firms, model.minimum_wage, people.status == Status.UNIT)

@@ -1,0 +1,60 @@
+"""Struct-of-arrays tables for people and firms.
+
+One numpy array per column, with spare capacity so that entrants (births,
+in-migrants, new firms) are appended without copying every month.  Rows are
+never reused or reordered: a row index is a stable id, which the random streams
+rely on for per-person common random numbers.  Leavers (deaths, emigrants,
+closed firms) keep their row and are marked by their status column.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Column:
+    """A state column: its dtype, the value new rows get, and what it means."""
+
+    dtype: type
+    default: float | int | bool
+    doc: str
+
+
+class Table:
+    GROWTH = 1.25
+
+    def __init__(self, columns: dict[str, Column], rows: int, capacity: int | None = None):
+        self.columns = dict(columns)
+        self.n = int(rows)
+        capacity = max(int(capacity or rows), 1)
+        self._data = {name: np.full(capacity, col.default, dtype=col.dtype) for name, col in self.columns.items()}
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        data = self.__dict__.get("_data")
+        if data is not None and name in data:
+            return data[name][: self.n]
+        raise AttributeError(name)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._data[name][: self.n]
+
+    @property
+    def capacity(self) -> int:
+        return len(next(iter(self._data.values())))
+
+    def append(self, count: int) -> slice:
+        """Add `count` rows filled with column defaults; returns their slice."""
+        count = int(count)
+        if self.n + count > self.capacity:
+            new_capacity = max(int(self.capacity * self.GROWTH), self.n + count)
+            for name, col in self.columns.items():
+                grown = np.full(new_capacity, col.default, dtype=col.dtype)
+                grown[: self.n] = self._data[name][: self.n]
+                self._data[name] = grown
+        start = self.n
+        self.n += count
+        return slice(start, self.n)
+
+    def nbytes(self) -> int:
+        return sum(array.nbytes for array in self._data.values())
