@@ -15,7 +15,9 @@ from .indicators import Recorder
 from .policy import Government, Policy
 from .population import BASELINE_MONTH, build_population
 from .processes import STEP_ORDER
-from .status import Status
+from .processes.demography import REFORM_START, statutory_age_months
+from .status import EMPLOYED, Status
+from .timeline import parse_month
 from .streams import Streams
 
 
@@ -71,12 +73,26 @@ class LabourModel(mesa.Model):
         self.people.firm[mask] = -1
         self.people.sector[mask & (self.people.status == Status.UNIT)] = -1
 
+    def past_statutory_age(self, idx: np.ndarray) -> np.ndarray:
+        """Whether each person in idx is at or past their statutory retirement age this month."""
+        people = self.people
+        reform = self.policy.retirement_reform and self.month >= parse_month(REFORM_START)
+        limit = statutory_age_months(people.female[idx], people.cadre[idx], self.month - people.age_m[idx].astype(np.int32), reform)
+        return people.age_m[idx] >= limit
+
     def separate(self, mask: np.ndarray) -> None:
-        """People in mask lose their job or business and look for work."""
+        """People in mask lose their job or business: they look for work, or retire
+        if they are past the statutory age (natural attrition)."""
+        people = self.people
+        idx = np.flatnonzero(mask)
+        retiring = idx[self.past_statutory_age(idx)]
+        self.flows["retirements"] += len(retiring)
+        self.flows["retirements_employed_urban"] += int((people.urban[retiring] & np.isin(people.status[retiring], EMPLOYED)).sum())
         self.leave_firm(mask)
-        self.people.sector[mask] = -1
-        self.people.status[mask] = Status.UNEMP
-        self.people.spell_m[mask] = 0
+        people.sector[mask] = -1
+        people.status[mask] = Status.UNEMP
+        people.status[retiring] = Status.RETIRED
+        people.spell_m[mask] = 0
 
     def firm_sizes(self) -> np.ndarray:
         """Unit employees (person rows) of each firm row."""

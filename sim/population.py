@@ -127,7 +127,12 @@ def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -
     for area in (people.urban, ~people.urban):
         pool = out_of_school & ~employed & below_statutory & area
         wanted = round(rate / (1.0 - rate) * (employed & area).sum())
-        unemployed |= choose_exact(np.where(pool, np.where(age_y < 25, 2.0, 1.0), 0.0), wanted, rng)
+        # Unemployment is highest among the young and lowest in the last years
+        # before the statutory age, when job losers mostly leave the labour
+        # force (assumption).
+        years_left = (statutory - people.age_m) / 12.0
+        age_weight = np.interp(age_y, [16, 25], [2.0, 1.0]) * np.clip(years_left / 10.0, 0.05, 1.0)
+        unemployed |= choose_exact(np.where(pool, age_weight, 0.0), wanted, rng)
     status[out_of_school] = np.where(below_statutory[out_of_school], Status.INACTIVE, Status.RETIRED)
     status[unemployed] = Status.UNEMP
 
@@ -165,7 +170,21 @@ def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -
     seekers = (status == Status.UNEMP).sum() + params("matching.on_the_job_search_weight") * (status == Status.FLEX).sum()
     open_ = max(params("matching.vacancy_rate_2020") * unit.sum(), 1.0)
     a = params("matching.elasticity_unemployment")
-    derived["matching_efficiency"] = params("matching.job_finding_rate_2020") * seekers / (seekers**a * open_ ** (1 - a))
+    finding = params("matching.job_finding_rate_2020")
+    derived["matching_efficiency"] = finding * seekers / (seekers**a * open_ ** (1 - a))
+    # Entry rates into own-account work, solved so that the 2020 stocks of the
+    # self-employed and flexible workers are in flow balance: job seekers who
+    # enter each month replace those who exit, retire or (flexible workers)
+    # are hired by units.
+    past_statutory = people.age_m >= statutory
+    retire = params("demography.own_account_retirement_rate")
+    job_seekers = max(int((status == Status.UNEMP).sum()), 1)
+    self_mask, flex_mask = status == Status.SELF, status == Status.FLEX
+    self_out = self_mask.sum() * params("separations.self_employed_exit_rate") + (self_mask & past_statutory).sum() * retire
+    flex_out = (flex_mask.sum() * (params("separations.flexible_exit_rate") + finding * params("matching.on_the_job_search_weight"))
+                + (flex_mask & past_statutory).sum() * retire)
+    derived["self_employment_entry_rate"] = self_out / job_seekers
+    derived["flexible_entry_rate"] = flex_out / job_seekers
     return people, firms, derived
 
 

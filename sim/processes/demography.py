@@ -157,11 +157,7 @@ class Demography(Process):
         gradually once past it."""
         people = self.model.people
         idx = np.flatnonzero((people.status != Status.ABSENT) & (people.status != Status.RETIRED) & (people.age_m >= 50 * 12))
-        reform = self.model.policy.retirement_reform and month >= parse_month(REFORM_START)
-        limit = statutory_age_months(
-            people.female[idx], people.cadre[idx], month - people.age_m[idx].astype(np.int32), reform
-        )
-        past = idx[people.age_m[idx] >= limit]
+        past = idx[self.model.past_statutory_age(idx)]
         status = people.status[past]
         own_account = (status == Status.SELF) | (status == Status.FLEX)
         u = self.uniform(month, "retire")

@@ -39,7 +39,8 @@ class LabourDemand(Process):
         streams = model.streams
         alive_before = int(firms.alive.sum())
 
-        closing = firms.alive & (streams.uniform_per_row(self.name, month, "exit", firms.n) < self.param("firm_exit_rate"))
+        closing = firms.alive & (streams.uniform_per_row(self.name, month, "exit", firms.n) < self.exit_hazard())
+        closed_demand = float(firms.target[closing].sum())
         firms.alive[closing] = False
         employees = people.status == Status.UNIT
         laid_off = employees & closing[np.maximum(people.firm, 0)]
@@ -47,7 +48,7 @@ class LabourDemand(Process):
         model.flows["firm_exits"] += int(closing.sum())
         model.flows["layoffs_closure"] += int(laid_off.sum())
 
-        self._open_firms(month, alive_before)
+        self._open_firms(month, alive_before, closed_demand)
 
         rng = self.rng(month, "demand")
         sd = self.param("demand_shock_sd")
@@ -55,7 +56,20 @@ class LabourDemand(Process):
         shock = rng.standard_normal(firms.n).astype(np.float32)
         firms.target[firms.alive] *= np.exp(drift + sd * shock[firms.alive]).astype(np.float32)
 
-    def _open_firms(self, month: int, alive_before: int) -> None:
+    def exit_hazard(self) -> np.ndarray:
+        """Monthly closure probability of each firm: falling with size as
+        1/sqrt(1 + employees) (small firms close more often), scaled so that the
+        mean over operating firms is `firm_exit_rate`."""
+        firms = self.model.firms
+        relative = 1.0 / np.sqrt(1.0 + self.model.firm_sizes())
+        mean = relative[firms.alive].mean() if firms.alive.any() else 1.0
+        return np.where(firms.alive, self.param("firm_exit_rate") * relative / mean, 0.0)
+
+    def _open_firms(self, month: int, alive_before: int, closed_demand: float) -> None:
+        """New firms: their number keeps the firm stock on its trend; together
+        they want the employment the closing firms wanted, so entry and exit
+        churn jobs without changing aggregate demand (which moves with the
+        demand drift alone)."""
         model, firms = self.model, self.model.firms
         rng = self.rng(month, "entry")
         rate = self.param("firm_exit_rate") + np.log1p(self.param("firm_stock_growth_annual")) / 12.0
@@ -66,7 +80,6 @@ class LabourDemand(Process):
         # A new firm copies sector and location from an operating firm drawn at
         # random, so entry keeps the sector mix; it starts small and private.
         template = rng.choice(alive, size=count)
-        mean_target = float(firms.target[alive].mean())
         rows = firms.append(count)
         firms.alive[rows] = True
         firms.sector[rows] = firms.sector[template]
@@ -78,5 +91,5 @@ class LabourDemand(Process):
         )
         firms.compliance[rows] = compliance
         firms.complies_min_wage[rows] = rng.random(count) < compliance
-        firms.target[rows] = self.param("entrant_size_ratio") * mean_target
+        firms.target[rows] = closed_demand / count
         model.flows["firm_entries"] += count

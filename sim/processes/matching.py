@@ -42,6 +42,7 @@ class Matching(Process):
         "self_employment_entries": "job seekers starting an individual business",
         "flexible_entries": "job seekers taking up flexible work",
         "urban_job_entries": "urban residents entering employment from outside it",
+        "retiree_returns": "retirees under 65 going back to (flexible) work",
         "vacancies": "open vacancies before matching",
         "job_seekers": "unemployed job seekers before matching",
     }
@@ -98,8 +99,8 @@ class Matching(Process):
         model, people, stocks = self.model, self.model.people, self.model.calibration.stocks
         rng = self.rng(month, "own_account")
         u = self.uniform(month, "transition")
-        p_self = self.param("self_employment_entry_rate")
-        p_flex = self.param("flexible_entry_rate")
+        p_self = model.derived["self_employment_entry_rate"] * self.param("self_employment_entry_share")
+        p_flex = model.derived["flexible_entry_rate"] * self.param("flexible_entry_share")
         p_quit = self.param("search_to_inactive_rate")
         unemployed = (people.status == Status.UNEMP) & (people.spell_m > 0)  # not separated this month
         to_self = unemployed & (u < p_self)
@@ -107,10 +108,13 @@ class Matching(Process):
         to_inactive = unemployed & (u >= p_self + p_flex) & (u < p_self + p_flex + p_quit)
         inactive = people.status == Status.INACTIVE
         to_search = inactive & (u < self.param("inactive_to_search_rate"))
+        # Retirees under 65 who go back to work take flexible jobs (re-employed retirees).
+        returning = (people.status == Status.RETIRED) & (people.age_m < 65 * 12) & (u < self.param("retiree_return_rate"))
 
         for mask, status, shares_key, ratio_key, flow in (
             (to_self, Status.SELF, "labour.sector_shares.self", "wages.self_employed_income_ratio", "self_employment_entries"),
             (to_flex, Status.FLEX, "labour.sector_shares.flexible", "wages.flexible_income_ratio", "flexible_entries"),
+            (returning, Status.FLEX, "labour.sector_shares.flexible", "wages.flexible_income_ratio", "retiree_returns"),
         ):
             idx = np.flatnonzero(mask)
             people.status[idx] = status
