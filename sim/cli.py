@@ -67,16 +67,21 @@ def run(scenario_file, seed, scale, out_dir, start, end):
 
 
 def _summary(table, scenario) -> str:
+    """The baseline year and the run's last year (or last month if the run ends mid-year)."""
     frame = table.to_pandas()
-    annual = frame[frame["period"].str.len() == 4]
-    years = sorted(annual["period"].unique())
-    shown = [years[0], years[-1]] if len(years) > 1 else years
-    pivot = annual.groupby(["indicator", "period"])["value"].median().unstack()
+    last_month = frame["period"][frame["period"].str.len() == 7].max()
+    years = sorted(frame["period"][frame["period"].str.len() == 4].unique())
+    last = years[-1] if last_month.endswith("-12") else last_month
+    shown = [years[0]] + ([last] if last != years[0] else [])
+    pivot = frame[frame["period"].isin(shown)].groupby(["indicator", "period"])["value"].median().unstack()
     lines = [f"scenario {scenario.name}: seed {scenario.seed}, scale {scenario.scale:g}",
-             f"{'indicator':<30} {'unit':<14}" + "".join(f"{y:>12}" for y in shown)]
+             f"{'indicator':<30} {'unit':<14}" + "".join(f"{p:>12}" for p in shown)]
     for key in SUMMARY:
-        values = "".join(f"{pivot.loc[key, y]:>12,.2f}" if y in pivot.columns and key in pivot.index and pivot.loc[key, y] == pivot.loc[key, y] else f"{'-':>12}" for y in shown)
-        lines.append(f"{key:<30} {BY_ID[key].unit:<14}{values}")
+        cells = []
+        for period in shown:
+            value = pivot.loc[key, period] if key in pivot.index and period in pivot.columns else float("nan")
+            cells.append(f"{value:>12,.2f}" if value == value else f"{'-':>12}")
+        lines.append(f"{key:<30} {BY_ID[key].unit:<14}" + "".join(cells))
     return "\n".join(lines)
 
 

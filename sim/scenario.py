@@ -31,7 +31,7 @@ TOP_KEYS = {
 MINIMUM_WAGE_KEYS = {
     "rule": "'fixed' or 'share_of_average_wage'",
     "share": "number from 0.1 to 0.8, or '2020' to hold the 2020 ratio",
-    "first_adjustment": "month YYYY-MM within the run",
+    "first_adjustment": f"month YYYY-MM from the run's start to {format_month(LAST_END)}",
     "interval_months": "whole number from 1 to 120",
     "schedule": "array of tables {from = 'YYYY-MM', tiers = [four yuan amounts, falling]}",
 }
@@ -123,7 +123,7 @@ def load_scenario(path: str | Path, *, seed: int | None = None, scale: float | N
     start_m = check.month("--start" if start else "start", start or data.get("start", "2021-01"), FIRST_START, FIRST_START)
     end_m = check.month("--end" if end else "end", end or data.get("end", "2025-12"), start_m, LAST_END)
 
-    minimum_wage = _minimum_wage(check, data.get("minimum_wage", {}), start_m, end_m)
+    minimum_wage = _minimum_wage(check, data.get("minimum_wage", {}), start_m)
     retirement = data.get("retirement", {})
     if not isinstance(retirement, dict):
         check.fail("retirement", "expected a table")
@@ -138,7 +138,8 @@ def load_scenario(path: str | Path, *, seed: int | None = None, scale: float | N
     )
 
 
-def _minimum_wage(check: _Checker, table, start: int, end: int) -> MinimumWagePolicy:
+def _minimum_wage(check: _Checker, table, start: int) -> MinimumWagePolicy:
+    """Dated minimum-wage policy; dates may lie past the run's end (they then never apply)."""
     if not isinstance(table, dict):
         check.fail("minimum_wage", "expected a table")
     check.keys(table, MINIMUM_WAGE_KEYS, "minimum_wage.")
@@ -157,7 +158,7 @@ def _minimum_wage(check: _Checker, table, start: int, end: int) -> MinimumWagePo
             key = f"minimum_wage.schedule[{i}]"
             if not isinstance(entry, dict) or set(entry) != {"from", "tiers"}:
                 check.fail(key, f"expected {MINIMUM_WAGE_KEYS['schedule']}")
-            month = check.month(key + ".from", entry["from"], start, end)
+            month = check.month(key + ".from", entry["from"], start, LAST_END)
             tiers = entry["tiers"]
             if (not isinstance(tiers, list) or len(tiers) != 4
                     or not all(isinstance(t, (int, float)) and not isinstance(t, bool) and 500 <= t <= 20000 for t in tiers)
@@ -174,6 +175,6 @@ def _minimum_wage(check: _Checker, table, start: int, end: int) -> MinimumWagePo
     share_value = None if share == "2020" else check.number("minimum_wage.share", share, 0.1, 0.8)
     if "first_adjustment" not in table:
         check.fail("minimum_wage.first_adjustment", f"missing; expected {MINIMUM_WAGE_KEYS['first_adjustment']}")
-    first = check.month("minimum_wage.first_adjustment", table["first_adjustment"], start, end)
+    first = check.month("minimum_wage.first_adjustment", table["first_adjustment"], start, LAST_END)
     interval = check.integer("minimum_wage.interval_months", table.get("interval_months", 12), 1, 120)
     return MinimumWagePolicy(rule="share_of_average_wage", share=share_value, first_adjustment=first, interval_months=interval)

@@ -1,9 +1,9 @@
 """Demography: ageing, deaths, births, school leaving, retirement, migration.
 
 Order within the month: everybody ages one month; deaths (Gompertz hazard);
-births; in July, school leavers enter the labour market; people past their
-statutory retirement age retire; residents of other provinces and locals move
-away and new workers arrive from other provinces.  Every person entering or
+births; in July, school leavers enter the labour market; residents of other
+provinces and locals move away and new workers arrive from other provinces;
+people at or past their statutory retirement age retire.  Every person entering or
 leaving the province is counted in the month's ledger so the conservation
 identity (start + births + in-migrants - deaths - out-migrants = end) can be
 checked every month.
@@ -87,9 +87,9 @@ class Demography(Process):
         ledger["births"] = self._births(month)
         if calendar_month(month) == int(self.param("school_leaving_month")):
             self._school_leaving(month)
-        self._retirement(month)
         ledger["out_migrants"] = self._out_migration(month)
         ledger["in_migrants"] = self._in_migration(month)
+        self._retirement(month)
         ledger["deaths"] = int(model.flows["deaths"])
         ledger["end"] = int((people.status != Status.ABSENT).sum())
         model.ledger.append({"month": month, **ledger})
@@ -197,7 +197,7 @@ class Demography(Process):
         if count == 0:
             return 0
         rows = people.append(count)
-        age_y = np.clip(rng.normal(self.param("migrant_age_mean"), self.param("migrant_age_sd"), count), 16, 55)
+        age_y = np.clip(rng.normal(self.param("migrant_age_mean"), self.param("migrant_age_sd"), count), 16, 45)
         people.age_m[rows] = (age_y * 12).astype(np.int16)
         people.female[rows] = rng.random(count) >= stocks("population.male_share")
         people.local[rows] = False

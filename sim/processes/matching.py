@@ -64,6 +64,9 @@ class Matching(Process):
         weight[unemployed] = self.param("education_weight")[people.edu[unemployed]]
         weight[unemployed & (people.spell_m > 12)] *= self.param("long_term_weight")
         weight[flexible] = self.param("on_the_job_search_weight")
+        # Flexible workers past the statutory age (re-employed retirees) do not take unit jobs.
+        flex_idx = np.flatnonzero(flexible)
+        weight[flex_idx[model.past_statutory_age(flex_idx)]] = 0.0
 
         seekers = unemployed.sum() + self.param("on_the_job_search_weight") * flexible.sum()
         total_open = int(open_.sum())

@@ -1,0 +1,94 @@
+"""The command line: a good run, bad input, determinism across processes."""
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def zjsim(*args, cwd=None):
+    return subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def only_run_folder(out: Path) -> Path:
+    folders = [p for p in out.iterdir()]
+    assert len(folders) == 1, folders
+    return folders[0]
+
+
+def test_run_prints_a_summary_and_writes_the_folder(tmp_path):
+    out = tmp_path / "results"
+    done = zjsim("run", str(ROOT / "scenarios/baseline.toml"), "--scale", "2000", "--end", "2021-06", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    folder = only_run_folder(out)
+    assert f"run folder: {folder}" in done.stdout
+    assert "surveyed_unemployment_rate" in done.stdout and "2021" in done.stdout
+    assert sorted(p.name for p in folder.iterdir()) == ["indicators.parquet", "manifest.json"]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["scale"] == 2000 and manifest["end"] == "2021-06"
+    digest = hashlib.sha256((folder / "indicators.parquet").read_bytes()).hexdigest()
+    assert manifest["outputs"]["indicators.parquet"] == digest
+
+
+def test_same_seed_same_bytes_in_separate_processes_and_other_seeds_differ(tmp_path):
+    def run(seed, name):
+        out = tmp_path / name
+        done = zjsim("run", str(ROOT / "scenarios/baseline.toml"), "--scale", "1000", "--end", "2022-12", "--seed", str(seed), "--out", str(out))
+        assert done.returncode == 0, done.stderr
+        return (only_run_folder(out) / "indicators.parquet").read_bytes()
+
+    first, second, other = run(3, "a"), run(3, "b"), run(4, "c")
+    assert first == second
+    assert first != other
+
+
+BAD_SCENARIOS = {
+    "malformed.toml": ('name = "x"\nseed = [1,\n', "not valid TOML"),
+    "unknown_key.toml": ('name = "x"\nsede = 3\n', "key 'sede': unknown key; allowed keys are: name"),
+    "bad_scale.toml": ('name = "x"\nscale = 0\n', "key 'scale': value 0 is not allowed; expected a number >= 1.0"),
+    "bad_end.toml": ('name = "x"\nend = "2040-01"\n', "key 'end': month 2040-01 is outside the allowed range 2021-01 to 2035-12"),
+    "bad_rule.toml": ('name = "x"\n[minimum_wage]\nrule = "magic"\n', "key 'minimum_wage.rule': value 'magic' is not allowed"),
+    "bad_tiers.toml": ('name = "x"\n[minimum_wage]\nschedule = [{from = "2022-01", tiers = [1500, 1800, 1660, 2010]}]\n',
+                       "key 'minimum_wage.schedule[0].tiers'"),
+    "no_name.toml": ('seed = 3\n', "key 'name': missing"),
+    "bad_reform.toml": ('name = "x"\n[retirement]\nreform = "yes"\n', "key 'retirement.reform'"),
+}
+
+
+@pytest.mark.parametrize("filename", sorted(BAD_SCENARIOS))
+def test_bad_scenario_gives_one_message_exit_2_and_no_folder(tmp_path, filename):
+    text, expected = BAD_SCENARIOS[filename]
+    path = tmp_path / filename
+    path.write_text(text)
+    out = tmp_path / "results"
+    done = zjsim("run", str(path), "--out", str(out))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert str(path) in done.stderr and expected in done.stderr, done.stderr
+    assert not out.exists() or not any(out.iterdir())
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["run", "no/such/file.toml"], "no/such/file.toml: scenario file not found"),
+        (["run", "SCENARIO", "--scale", "abc"], "'abc' is not a valid float"),
+        (["run", "SCENARIO", "--scale", "0.5"], "key '--scale': value 0.5 is not allowed"),
+        (["run", "SCENARIO", "--start", "2022-01"], "key '--start': month 2022-01 is outside the allowed range 2021-01 to 2021-01"),
+        (["run", "SCENARIO", "--end", "2025-13"], "key '--end': value '2025-13' is not a month"),
+        (["run", "SCENARIO", "--seed", "-1"], "key '--seed': value -1 is not allowed"),
+    ],
+)
+def test_bad_options_give_one_message_exit_2_and_no_folder(tmp_path, args, expected):
+    out = tmp_path / "results"
+    args = [str(ROOT / "scenarios/baseline.toml") if a == "SCENARIO" else a for a in args]
+    done = zjsim(*args, "--out", str(out))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert expected in done.stderr, done.stderr
+    assert not out.exists() or not any(out.iterdir())

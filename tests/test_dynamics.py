@@ -1,0 +1,80 @@
+"""Invariants of the monthly dynamics: conservation, consistency, no negative counts."""
+
+import numpy as np
+import pytest
+
+from sim.model import LabourModel
+from sim.status import EMPLOYED, Status
+from sim.timeline import parse_month
+
+
+@pytest.fixture(scope="module")
+def stepped():
+    """A model at scale 1000 stepped through 2021-2025, checked every month."""
+    model = LabourModel(seed=5, scale=1000)
+    checks = []
+    while model.month < parse_month("2025-12"):
+        model.step()
+        checks.append(_check_month(model))
+    return model, checks
+
+
+def _check_month(model):
+    people, firms = model.people, model.firms
+    status = people.status
+    unit = status == Status.UNIT
+    sizes = model.firm_sizes()
+    return {
+        "unit_without_live_firm": int((unit & ((people.firm < 0) | ~firms.alive[np.maximum(people.firm, 0)])).sum()),
+        "firm_without_unit_job": int((~unit & (people.firm >= 0)).sum()),
+        "employed_without_sector": int((np.isin(status, EMPLOYED) & (people.sector < 0)).sum()),
+        "closed_firms_with_staff": int((~firms.alive & (sizes > 0)).sum()),
+        "negative_wages": int((people.wage[np.isin(status, EMPLOYED)] <= 0).sum()),
+        "negative_ages": int((people.age_m[status != Status.ABSENT] < 0).sum()),
+        "negative_targets": int((firms.target < 0).sum()),
+        "unit_past_statutory": int(model.past_statutory_age(np.flatnonzero(unit)).sum()),
+    }
+
+
+def test_people_are_conserved_every_month(stepped):
+    model, _ = stepped
+    assert len(model.ledger) == 60
+    previous_end = None
+    for month in model.ledger:
+        assert month["start"] + month["births"] + month["in_migrants"] - month["deaths"] - month["out_migrants"] == month["end"]
+        if previous_end is not None:
+            assert month["start"] == previous_end
+        previous_end = month["end"]
+    assert previous_end == int((model.people.status != Status.ABSENT).sum())
+
+
+def test_state_is_consistent_every_month(stepped):
+    _, checks = stepped
+    for month, check in enumerate(checks):
+        assert all(value == 0 for value in check.values()), f"month {month + 1}: {check}"
+
+
+def test_flows_are_non_negative(stepped):
+    model, _ = stepped
+    assert all(value >= 0 for value in model.flows.values())
+
+
+def test_demography_moves_in_the_expected_direction(stepped):
+    model, _ = stepped
+    births = sum(m["births"] for m in model.ledger) * model.scale
+    deaths = sum(m["deaths"] for m in model.ledger) * model.scale
+    # Five years of births and deaths near the 2020 crude rates (7.13 and 5.84 per mille of ~65M).
+    assert 0.8 * 5 * 0.00713 * 64.7e6 < births < 1.2 * 5 * 0.00713 * 64.7e6
+    assert 0.8 * 5 * 0.00584 * 64.7e6 < deaths < 1.4 * 5 * 0.00584 * 64.7e6
+
+
+def test_retirement_reform_keeps_older_workers_in_work():
+    """With the reform switched off, more people retire in 2025 (same seed, same draws)."""
+    from sim.policy import Policy
+
+    retired = {}
+    for reform in (True, False):
+        model = LabourModel(seed=3, scale=2000, policy=Policy(retirement_reform=reform))
+        model.run_until(parse_month("2025-12"))
+        retired[reform] = int((model.people.status == Status.RETIRED).sum())
+    assert retired[False] > retired[True]
