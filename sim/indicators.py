@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .status import EMPLOYED, Status
+from .status import Status, is_employed
 
 TEN_THOUSAND = 1e4
 
@@ -28,7 +28,7 @@ def _snapshot(model) -> dict:
     """Counts shared by several indicators, computed once a month."""
     people = model.people
     status, urban = people.status, people.urban
-    employed = np.isin(status, EMPLOYED)
+    employed = is_employed(status)
     unemployed = status == Status.UNEMP
     urban_units = (status == Status.UNIT) & urban
     return {

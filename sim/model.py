@@ -16,7 +16,7 @@ from .policy import Government, Policy
 from .population import BASELINE_MONTH, build_population
 from .processes import STEP_ORDER
 from .processes.demography import REFORM_START, statutory_age_months
-from .status import EMPLOYED, Status
+from .status import Status, is_employed
 from .timeline import parse_month
 from .streams import Streams
 
@@ -87,7 +87,7 @@ class LabourModel(mesa.Model):
         idx = np.flatnonzero(mask)
         retiring = idx[self.past_statutory_age(idx)]
         self.flows["retirements"] += len(retiring)
-        self.flows["retirements_employed_urban"] += int((people.urban[retiring] & np.isin(people.status[retiring], EMPLOYED)).sum())
+        self.flows["retirements_employed_urban"] += int((people.urban[retiring] & is_employed(people.status[retiring])).sum())
         self.leave_firm(mask)
         people.sector[mask] = -1
         people.status[mask] = Status.UNEMP

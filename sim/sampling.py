@@ -10,15 +10,17 @@ def choose_exact(weights: np.ndarray, k: int, rng: np.random.Generator) -> np.nd
     without replacement.  Rows with weight 0 are never chosen; k is capped at
     the number of rows with positive weight.
     """
-    weights = np.asarray(weights, dtype=np.float64)
+    weights = np.asarray(weights)
     mask = np.zeros(len(weights), dtype=bool)
-    k = int(min(max(k, 0), np.count_nonzero(weights > 0)))
+    candidates = np.flatnonzero(weights > 0)
+    k = int(min(max(k, 0), len(candidates)))
     if k == 0:
         return mask
-    u = rng.random(len(weights))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        keys = np.where(weights > 0, np.log(u) / np.where(weights > 0, weights, 1.0), -np.inf)
-    mask[np.argpartition(keys, len(keys) - k)[len(keys) - k :]] = True
+    if k == len(candidates):
+        mask[candidates] = True
+        return mask
+    keys = np.log(rng.random(len(candidates))) / weights[candidates]
+    mask[candidates[np.argpartition(keys, len(keys) - k)[len(keys) - k :]]] = True
     return mask
 
 

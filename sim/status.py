@@ -16,6 +16,11 @@ class Status(IntEnum):
 
 EMPLOYED = (Status.UNIT, Status.SELF, Status.FLEX)
 
+
+def is_employed(status):
+    """Employed (unit, self-employed or flexible): the codes 2..4, one comparison pair."""
+    return (status >= Status.UNIT) & (status <= Status.FLEX)
+
 SECTORS = (
     "agriculture",
     "manufacturing",

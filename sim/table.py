@@ -36,6 +36,17 @@ class Table:
             return data[name][: self.n]
         raise AttributeError(name)
 
+    def __setattr__(self, name: str, value) -> None:
+        """`table.col = x` and `table.col += x` write into the column in place."""
+        data = self.__dict__.get("_data")
+        if data is None or name not in data:
+            object.__setattr__(self, name, value)
+            return
+        column = data[name]
+        if isinstance(value, np.ndarray) and value.base is column and len(value) == self.n:
+            return  # an in-place operator already wrote into the column
+        column[: self.n] = value
+
     def __getitem__(self, name: str) -> np.ndarray:
         return self._data[name][: self.n]
 

@@ -11,7 +11,7 @@ checked every month.
 
 import numpy as np
 
-from ..status import EMPLOYED, Status
+from ..status import Status, is_employed
 from ..table import Column
 from ..timeline import calendar_month, parse_month
 from .base import Process
@@ -82,7 +82,7 @@ class Demography(Process):
         model, people = self.model, self.model.people
         alive = people.status != Status.ABSENT
         ledger = {"start": int(alive.sum())}
-        people.age_m[alive] += 1
+        people.age_m += alive  # one month older (adding a bool vector: no gather)
         self._deaths(month, alive)
         ledger["births"] = self._births(month)
         if calendar_month(month) == int(self.param("school_leaving_month")):
@@ -97,11 +97,10 @@ class Demography(Process):
     # -- deaths ---------------------------------------------------------------
     def _deaths(self, month: int, alive: np.ndarray) -> None:
         people = self.model.people
-        hazard = self.model.derived["mortality_level"] * np.exp(
-            self.param("gompertz_slope") * (people.age_m / 12.0)
-        )
-        dies = alive & (self.uniform(month, "death") < hazard)
-        employed_urban = dies & people.urban & np.isin(people.status, EMPLOYED)
+        # Monthly Gompertz hazard by completed year of age, looked up from a table.
+        by_year = (self.model.derived["mortality_level"] * np.exp(self.param("gompertz_slope") * np.arange(128))).astype(np.float32)
+        dies = alive & (self.uniform(month, "death") < by_year[people.age_m // 12])
+        employed_urban = dies & people.urban & is_employed(people.status)
         self.model.flows["deaths"] += int(dies.sum())
         self.model.flows["deaths_employed_urban"] += int(employed_urban.sum())
         self.model.leave_firm(dies)
@@ -163,7 +162,7 @@ class Demography(Process):
         u = self.uniform(month, "retire")
         stops = own_account & (u[past] < self.param("own_account_retirement_rate"))
         retiring = past[(~own_account & (status != Status.SCHOOL)) | stops]
-        employed_urban = people.urban[retiring] & np.isin(people.status[retiring], EMPLOYED)
+        employed_urban = people.urban[retiring] & is_employed(people.status[retiring])
         self.model.flows["retirements_employed_urban"] += int(employed_urban.sum())
         self.model.flows["retirements"] += len(retiring)
         mask = np.zeros(people.n, dtype=bool)
@@ -174,18 +173,17 @@ class Demography(Process):
     # -- migration -------------------------------------------------------------
     def _out_migration(self, month: int) -> int:
         people, stocks = self.model.people, self.model.calibration.stocks
-        alive = people.status != Status.ABSENT
-        rate = np.where(
-            people.local,
-            stocks("demography.local_outflow_rate"),
-            stocks("demography.other_province_outflow_rate"),
-        ) / 12.0
-        leaving = alive & (people.status != Status.RETIRED) & (self.uniform(month, "emigrate") < rate)
+        movers = (people.status != Status.ABSENT) & (people.status != Status.RETIRED)
+        local_rate = stocks("demography.local_outflow_rate") / 12.0
+        other_rate = stocks("demography.other_province_outflow_rate") / 12.0
+        u = self.uniform(month, "emigrate")
+        leaving = movers & (u < np.where(people.local, np.float32(local_rate), np.float32(other_rate)))
+        local_movers = int((movers & people.local).sum())
+        self._expected_out = local_rate * local_movers + other_rate * (int(movers.sum()) - local_movers)
         self.model.leave_firm(leaving)
         people.status[leaving] = Status.ABSENT
         count = int(leaving.sum())
         self.model.flows["out_migrants"] += count
-        self._expected_out = float(rate[alive & (people.status != Status.RETIRED)].sum())
         return count
 
     def _in_migration(self, month: int) -> int:

@@ -49,8 +49,7 @@ class Matching(Process):
 
     def step(self, month: int) -> None:
         model, people = self.model, self.model.people
-        alive = people.status != Status.ABSENT
-        people.spell_m[alive] = np.minimum(people.spell_m[alive] + 1, np.iinfo(np.int16).max)
+        people.spell_m += (people.status != Status.ABSENT) & (people.spell_m < np.iinfo(np.int16).max)
         self._hire(month)
         self._own_account_and_inactivity(month)
 

@@ -19,26 +19,31 @@ class Separations(Process):
     def step(self, month: int) -> None:
         model, people, firms = self.model, self.model.people, self.model.firms
         u = self.uniform(month, "separate")
-        employees = people.status == Status.UNIT
-        firm = np.maximum(people.firm, 0)
+        status = people.status
+        employees = np.flatnonzero(status == Status.UNIT)
+        firm = people.firm[employees]
 
-        quit_p = np.full(people.n, self.param("quit_rate"), dtype=np.float32)
-        quit_p[people.age_m < 25 * 12] *= self.param("young_multiplier")
-        quit_p[~people.local] *= self.param("migrant_multiplier")
+        quit_p = np.full(len(employees), self.param("quit_rate"), dtype=np.float32)
+        quit_p[people.age_m[employees] < 25 * 12] *= self.param("young_multiplier")
+        quit_p[~people.local[employees]] *= self.param("migrant_multiplier")
         quit_p[firms.non_private[firm]] *= self.param("non_private_multiplier")
 
         size = model.firm_sizes()
         excess = np.maximum(size - firms.target, 0.0)
-        shed_p = np.where(size > 0, model.calibration.params("labour_demand.excess_shed_share") * excess / np.maximum(size, 1), 0.0)
-        layoff_p = shed_p[firm].astype(np.float32)
+        shed_p = model.calibration.params("labour_demand.excess_shed_share") * excess / np.maximum(size, 1.0)
+        layoff_p = shed_p[firm]
 
-        laid_off = employees & (u < layoff_p)
-        quits = employees & ~laid_off & (u < layoff_p + quit_p)
-        leaves_self = (people.status == Status.SELF) & (u < self.param("self_employed_exit_rate"))
-        leaves_flex = (people.status == Status.FLEX) & (u < self.param("flexible_exit_rate"))
+        draw = u[employees]
+        laid_off = employees[draw < layoff_p]
+        quits = employees[(draw >= layoff_p) & (draw < layoff_p + quit_p)]
+        leaves_self = (status == Status.SELF) & (u < self.param("self_employed_exit_rate"))
+        leaves_flex = (status == Status.FLEX) & (u < self.param("flexible_exit_rate"))
 
-        model.flows["quits"] += int(quits.sum())
-        model.flows["layoffs_downsizing"] += int(laid_off.sum())
+        model.flows["quits"] += len(quits)
+        model.flows["layoffs_downsizing"] += len(laid_off)
         model.flows["self_employed_exits"] += int(leaves_self.sum())
         model.flows["flexible_exits"] += int(leaves_flex.sum())
-        model.separate(laid_off | quits | leaves_self | leaves_flex)
+        separating = leaves_self | leaves_flex
+        separating[laid_off] = True
+        separating[quits] = True
+        model.separate(separating)
