@@ -20,7 +20,7 @@ from .processes import firm_columns, person_columns
 from .processes.demography import statutory_age_months
 from .processes.wages import apply_minimum_wage, log_wage_terms
 from .sampling import apportion, categorical, choose_exact
-from .status import PUBLIC_SECTOR, SECTORS, Status
+from .status import PUBLIC_SECTOR, SECTORS, Status, is_employed
 from .table import Table
 from .timeline import parse_month
 
@@ -47,6 +47,20 @@ SECTOR_EDUCATION_AFFINITY = np.array(
 )
 
 
+F32 = np.float32
+
+
+def by_age(function) -> np.ndarray:
+    """A float32 lookup table of function(age in years) for ages 0..127: weights
+    by age become one small gather instead of float64 arithmetic over every row."""
+    return np.asarray(function(np.arange(128, dtype=np.float64)), dtype=F32)
+
+
+def pick(condition: np.ndarray, if_true: float, if_false: float) -> np.ndarray:
+    """np.where with float32 constants (float32 result, half the memory)."""
+    return np.where(condition, F32(if_true), F32(if_false))
+
+
 def _age_years(n: int, cal: Calibration) -> np.ndarray:
     """Exact single-year age quotas: ZJ census broad groups, national shape within them."""
     s = cal.stocks
@@ -61,7 +75,7 @@ def _age_years(n: int, cal: Calibration) -> np.ndarray:
     for lo, hi, share in groups:
         shape = cal.age_shape[lo : hi + 1]
         shares[lo : hi + 1] = share * shape / shape.sum()
-    return np.repeat(np.arange(105), apportion(n, shares))
+    return np.repeat(np.arange(105, dtype=np.int16), apportion(n, shares))
 
 
 def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -> tuple[Table, Table, dict]:
@@ -73,12 +87,12 @@ def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -
 
     # --- who lives here -----------------------------------------------------
     age_y = _age_years(n, cal)
-    people.age_m[:] = age_y * 12 + rng.integers(0, 12, n)
+    people.age_m[:] = age_y * np.int16(12) + rng.integers(0, 12, n, dtype=np.int16)
     people.female[:] = ~choose_exact(np.ones(n), rows(s("population.male_share") * s("population.resident_total")), rng)
     working_age = (age_y >= 15) & (age_y < 60)
     # Residents from other provinces: mostly of working age (assumption: 8x the weight).
-    people.local[:] = ~choose_exact(np.where(working_age, 8.0, 1.0), round(n * s("population.other_province_share")), rng)
-    people.urban[:] = choose_exact(np.where(people.local, 1.0, 2.0), round(n * s("population.urban_share")), rng)
+    people.local[:] = ~choose_exact(pick(working_age, 8.0, 1.0), round(n * s("population.other_province_share")), rng)
+    people.urban[:] = choose_exact(pick(people.local, 1.0, 2.0), round(n * s("population.urban_share")), rng)
     tier_shares = s("wages.tier_shares")
     people.tier[:] = categorical(tier_shares, rng.random(n))
 
@@ -97,12 +111,15 @@ def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -
     adult = age_y >= 22
     # College education falls steeply with age (ZJ college enrolment expanded
     # after 1999); migrants are half as likely as locals (assumption).
-    college_w = (1.0 / (1.0 + np.exp((age_y - 38.0) / 6.0)) + 0.02) * np.where(people.local, 1.0, 0.5)
-    college = choose_exact(np.where(adult, college_w, 0.0), round(n * s("population.college_share")) - college_students.sum(), rng)
+    college_w = by_age(lambda a: 1.0 / (1.0 + np.exp((a - 38.0) / 6.0)) + 0.02)[age_y] * pick(people.local, 1.0, 0.5)
+    college_w[~adult] = 0.0
+    college = choose_exact(college_w, round(n * s("population.college_share")) - college_students.sum(), rng)
+    del college_w
     edu[college] = 2
-    senior_w = 1.0 / (1.0 + np.exp((age_y - 50.0) / 8.0)) + 0.05
-    senior_pool = (age_y >= 19) & (edu == 0) & ~college_students
-    senior = choose_exact(np.where(senior_pool, senior_w, 0.0), round(n * s("population.senior_secondary_share")) - senior_students.sum(), rng)
+    senior_w = by_age(lambda a: 1.0 / (1.0 + np.exp((a - 50.0) / 8.0)) + 0.05)[age_y]
+    senior_w[(age_y < 19) | (edu != 0) | college_students] = 0.0
+    senior = choose_exact(senior_w, round(n * s("population.senior_secondary_share")) - senior_students.sum(), rng)
+    del senior_w
     edu[senior] = 1
     people.edu[:] = edu
     # Women with a college education are taken to hold cadre posts (statutory
@@ -114,12 +131,16 @@ def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -
     out_of_school = ~in_school
     propensity = np.where(
         people.female,
-        np.interp(age_y, EMPLOYMENT_AGES, EMPLOYMENT_WOMEN),
-        np.interp(age_y, EMPLOYMENT_AGES, EMPLOYMENT_MEN),
+        by_age(lambda a: np.interp(a, EMPLOYMENT_AGES, EMPLOYMENT_WOMEN))[age_y],
+        by_age(lambda a: np.interp(a, EMPLOYMENT_AGES, EMPLOYMENT_MEN))[age_y],
     )
-    propensity = np.where(people.local, propensity, np.minimum(propensity * 1.15, 0.97))
-    propensity = np.where(~people.urban & (age_y >= 60), np.minimum(propensity * 1.4, 0.9), propensity)
-    employed = choose_exact(np.where(out_of_school, propensity, 0.0), rows(s("labour.employed_total")), rng)
+    migrants = ~people.local
+    propensity[migrants] = np.minimum(propensity[migrants] * F32(1.15), F32(0.97))
+    rural_old = ~people.urban & (age_y >= 60)
+    propensity[rural_old] = np.minimum(propensity[rural_old] * F32(1.4), F32(0.9))
+    propensity[~out_of_school] = 0.0
+    employed = choose_exact(propensity, rows(s("labour.employed_total")), rng)
+    del propensity, migrants, rural_old
     statutory = statutory_age_months(people.female, people.cadre, BASELINE_MONTH - people.age_m.astype(np.int32), reform=False)
     below_statutory = people.age_m < statutory
     rate = s("labour.surveyed_unemployment_rate")
@@ -130,19 +151,22 @@ def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -
         # Unemployment is highest among the young and lowest in the last years
         # before the statutory age, when job losers mostly leave the labour
         # force (assumption).
-        years_left = (statutory - people.age_m) / 12.0
-        age_weight = np.interp(age_y, [16, 25], [2.0, 1.0]) * np.clip(years_left / 10.0, 0.05, 1.0)
-        unemployed |= choose_exact(np.where(pool, age_weight, 0.0), wanted, rng)
+        idx = np.flatnonzero(pool)
+        years_left = (statutory[idx] - people.age_m[idx]) / 12.0
+        age_weight = np.interp(age_y[idx], [16, 25], [2.0, 1.0]) * np.clip(years_left / 10.0, 0.05, 1.0)
+        unemployed[idx[choose_exact(age_weight, wanted, rng)]] = True
     status[out_of_school] = np.where(below_statutory[out_of_school], Status.INACTIVE, Status.RETIRED)
     status[unemployed] = Status.UNEMP
 
     # Kinds of employment: unit employees are below the statutory age, more
     # educated, urban and from other provinces; the self-employed rural and
     # older; the rest flexible workers.  Weights are assumptions.
-    unit_w = below_statutory * (1.0 + 0.5 * edu) * np.where(people.urban, 1.5, 1.0) * np.where(people.local, 1.0, 1.3)
-    unit = choose_exact(np.where(employed, unit_w, 0.0), rows(s("labour.unit_employed")), rng)
-    self_w = np.where(people.urban, 1.0, 3.0) * (1.0 + age_y / 40.0)
-    self_employed = choose_exact(np.where(employed & ~unit, self_w, 0.0), rows(s("labour.self_employed")), rng)
+    unit_w = (employed & below_statutory) * np.array([1.0, 1.5, 2.0], dtype=F32)[edu] * pick(people.urban, 1.5, 1.0) * pick(people.local, 1.0, 1.3)
+    unit = choose_exact(unit_w, rows(s("labour.unit_employed")), rng)
+    del unit_w
+    self_w = (employed & ~unit) * pick(people.urban, 1.0, 3.0) * by_age(lambda a: 1.0 + a / 40.0)[age_y]
+    self_employed = choose_exact(self_w, rows(s("labour.self_employed")), rng)
+    del self_w
     status[unit] = Status.UNIT
     status[self_employed] = Status.SELF
     status[employed & ~unit & ~self_employed] = Status.FLEX
@@ -156,8 +180,9 @@ def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -
         # Most educated sectors pick first, so their education affinity bites.
         for sec in np.argsort(-SECTOR_EDUCATION_AFFINITY[:, 2], kind="stable"):
             pool = members & (sector < 0)
-            chosen = choose_exact(np.where(pool, SECTOR_EDUCATION_AFFINITY[sec, edu], 0.0), quotas[sec], rng)
-            sector[chosen] = sec
+            idx = np.flatnonzero(pool)
+            chosen = choose_exact(SECTOR_EDUCATION_AFFINITY[sec, edu[idx]], quotas[sec], rng)
+            sector[idx[chosen]] = sec
     people.sector[:] = sector
 
     firms = _build_firms(people, cal, scale, rng)
@@ -165,8 +190,8 @@ def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -
     _fill_talent_and_insurance(people, cal, scale, rng)
 
     # --- rates solved from the 2020 stocks ------------------------------------
-    alive_age = people.age_m / 12.0
-    derived["mortality_level"] = s("demography.crude_death_rate") / 12.0 * n / np.exp(params("demography.gompertz_slope") * alive_age).sum()
+    age_counts = np.bincount(people.age_m // 12, minlength=128)
+    derived["mortality_level"] = s("demography.crude_death_rate") / 12.0 * n / (age_counts * np.exp(params("demography.gompertz_slope") * np.arange(len(age_counts)))).sum()
     seekers = (status == Status.UNEMP).sum() + params("matching.on_the_job_search_weight") * (status == Status.FLEX).sum()
     open_ = max(params("matching.vacancy_rate_2020") * unit.sum(), 1.0)
     a = params("matching.elasticity_unemployment")
@@ -262,13 +287,11 @@ def _set_wages(people: Table, firms: Table, cal: Calibration, rng: np.random.Gen
     targets = {True: s("wages.non_private_annual") / 12.0, False: s("wages.private_annual") / 12.0}
     levels = {group: targets[group] / raw[non_private == group].mean() for group in (True, False) if (non_private == group).any()}
     tiers = s("wages.minimum_wage_tiers").astype(np.float32)
-    mask = np.zeros(people.n, dtype=bool)
-    mask[unit] = True
     # Solve the two levels so that the means after the minimum-wage floor equal
     # the published averages: a fixed point, starting from the unfloored solution.
     for _ in range(50):
         people.wage[unit] = raw * np.where(non_private, levels.get(True, 1.0), levels.get(False, 1.0))
-        apply_minimum_wage(people, firms, tiers, mask)
+        apply_minimum_wage(people, firms, tiers, unit)
         wages = people.wage[unit]
         errors = {group: targets[group] / wages[non_private == group].mean(dtype=np.float64) for group in levels}
         if max(abs(e - 1.0) for e in errors.values()) < 1e-6:
@@ -291,43 +314,47 @@ def _fill_talent_and_insurance(people: Table, cal: Calibration, scale: float, rn
     """2020 stocks of certificates, titles, insurance and cards, by documented weights."""
     s = cal.stocks
     rows = lambda key: int(round(s(key) / scale))  # noqa: E731
-    status, edu, age_y = people.status, people.edu, people.age_m / 12.0
-    working = np.isin(status, (Status.UNIT, Status.SELF, Status.FLEX))
-    prime = (age_y >= 20) & (age_y < 60)
+    status, edu, age_y = people.status, people.edu, people.age_m // 12
+    working = is_employed(status)
+    prime_workers = np.flatnonzero(working & (age_y >= 20) & (age_y < 60))
+    sector, age_w = people.sector[prime_workers], age_y[prime_workers]
 
-    # Skill certificates: workers in industry and services with secondary
-    # schooling, prime age (assumption).
-    skill_w = working * prime * np.where(edu == 1, 2.0, 1.0) * np.where(np.isin(people.sector, (1, 2)), 2.0, 1.0)
-    skilled = choose_exact(skill_w, rows("talent.skilled"), rng)
-    high = choose_exact(np.where(skilled, 1.0 + (age_y - 20) / 20.0, 0.0), rows("talent.high_skilled"), rng)
-    people.skill[skilled] = np.where(rng.random(int(skilled.sum())) < 0.5, 1, 2)
-    people.skill[high] = 3 + categorical(s("talent.high_skill_level_mix"), rng.random(int(high.sum())))
+    # Skill certificates: prime-age workers, more with secondary schooling and
+    # in industry and construction (assumption).
+    skill_w = pick(edu[prime_workers] == 1, 2.0, 1.0) * pick(np.isin(sector, (1, 2)), 2.0, 1.0)
+    skilled = prime_workers[choose_exact(skill_w, rows("talent.skilled"), rng)]
+    high = skilled[choose_exact(1.0 + (age_y[skilled] - 20) / 20.0, rows("talent.high_skilled"), rng)]
+    people.skill[skilled] = np.where(rng.random(len(skilled)) < 0.5, 1, 2)
+    people.skill[high] = 3 + categorical(s("talent.high_skill_level_mix"), rng.random(len(high)))
 
     # Professional-technical titles: college graduates at work (public sector
     # and business services most), seniority rising with age (assumption).
-    title_w = working * prime * np.where(edu == 2, 4.0, np.where(edu == 1, 0.5, 0.02)) * np.where(np.isin(people.sector, (4, 5)), 3.0, 1.0)
-    titled = choose_exact(title_w, rows("talent.professional_technical"), rng)
-    mix = s("talent.title_mix")
-    senior = choose_exact(np.where(titled, np.exp((age_y - 30) / 6.0), 0.0), rows("talent.senior_title"), rng)
-    intermediate = choose_exact(np.where(titled & ~senior, np.exp((age_y - 30) / 10.0), 0.0), round(titled.sum() * mix[1]), rng)
+    title_w = np.array([0.02, 0.5, 4.0], dtype=F32)[edu[prime_workers]] * pick(np.isin(sector, (4, 5)), 3.0, 1.0)
+    titled = prime_workers[choose_exact(title_w, rows("talent.professional_technical"), rng)]
+    senior_mask = choose_exact(np.exp((age_y[titled] - 30) / 6.0), rows("talent.senior_title"), rng)
+    rest = titled[~senior_mask]
+    intermediate = rest[choose_exact(np.exp((age_y[rest] - 30) / 10.0), round(len(titled) * s("talent.title_mix")[1]), rng)]
     people.title[titled] = 1
     people.title[intermediate] = 2
-    people.title[senior] = 3
+    people.title[titled[senior_mask]] = 3
+    del prime_workers, sector, age_w, skill_w, title_w
 
-    # Insurance: unit employees first (more in non-private, compliant firms),
-    # then the self-employed and flexible (assumption).
-    employee = status == Status.UNIT
-    cover_w = employee * np.where(people.local, 1.5, 1.0) * (1.0 + 2.0 * (edu == 2))
-    people.unemployment_insured[:] = choose_exact(cover_w, rows("insurance.unemployment_insured"), rng)
-    people.work_injury_insured[:] = choose_exact(cover_w + 0.05 * (status == Status.FLEX), rows("insurance.work_injury_insured"), rng)
+    # Insurance: unit employees first (locals and the college-educated more
+    # often), then the self-employed and flexible (assumption).
+    cover_w = (status == Status.UNIT) * pick(people.local, 1.5, 1.0) * np.array([1.0, 1.0, 3.0], dtype=F32)[edu]
+    people.unemployment_insured = choose_exact(cover_w, rows("insurance.unemployment_insured"), rng)
+    people.work_injury_insured = choose_exact(cover_w + F32(0.05) * (status == Status.FLEX), rows("insurance.work_injury_insured"), rng)
     retirees = rows("insurance.employee_pension_retirees")
     contributors = rows("insurance.pension_insured") - retirees - rows("insurance.resident_pension_insured")
-    people.pension_employee[:] = choose_exact(cover_w + 0.3 * np.isin(status, (Status.SELF, Status.FLEX)), contributors, rng)
-    people.pension_retiree[:] = choose_exact((status == Status.RETIRED) * np.where(people.urban, 3.0, 1.0), retirees, rng)
+    cover_w += F32(0.3) * ((status == Status.SELF) | (status == Status.FLEX))
+    people.pension_employee = choose_exact(cover_w, contributors, rng)
+    del cover_w
+    people.pension_retiree = choose_exact((status == Status.RETIRED) * pick(people.urban, 3.0, 1.0), retirees, rng)
     resident_pool = (age_y >= 16) & (status != Status.SCHOOL) & ~people.pension_employee & ~people.pension_retiree
-    people.pension_resident[:] = choose_exact(resident_pool * np.where(people.urban, 1.0, 2.0), rows("insurance.resident_pension_insured"), rng)
+    people.pension_resident = choose_exact(resident_pool * pick(people.urban, 1.0, 2.0), rows("insurance.resident_pension_insured"), rng)
+    del resident_pool
 
     # Cards: nearly everybody; electronic cards the young and urban first.
-    people.card[:] = choose_exact(np.where(age_y >= 16, 3.0, 1.0), rows("insurance.card_holders"), rng)
-    ecard_w = people.card * np.exp(-np.abs(age_y - 32) / 15.0) * np.where(people.urban, 2.0, 1.0)
-    people.ecard[:] = choose_exact(ecard_w, int(round(people.n * s("insurance.electronic_card_coverage"))), rng)
+    people.card = choose_exact(pick(age_y >= 16, 3.0, 1.0), rows("insurance.card_holders"), rng)
+    ecard_w = people.card * by_age(lambda a: np.exp(-np.abs(a - 32) / 15.0))[age_y] * pick(people.urban, 2.0, 1.0)
+    people.ecard = choose_exact(ecard_w, int(round(people.n * s("insurance.electronic_card_coverage"))), rng)

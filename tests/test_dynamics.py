@@ -78,3 +78,11 @@ def test_retirement_reform_keeps_older_workers_in_work():
         model.run_until(parse_month("2025-12"))
         retired[reform] = int((model.people.status == Status.RETIRED).sum())
     assert retired[False] > retired[True]
+
+
+def test_every_flow_counted_is_declared_by_a_process(stepped):
+    from sim.processes import STEP_ORDER
+
+    declared = {name for process in STEP_ORDER for name in process.flows}
+    # `retirements*` are also counted by the model when a separation happens past the statutory age.
+    assert set(stepped[0].flows) <= declared

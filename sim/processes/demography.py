@@ -110,14 +110,16 @@ class Demography(Process):
     def _births(self, month: int) -> int:
         people, stocks = self.model.people, self.model.calibration.stocks
         rng = self.rng(month, "births")
-        alive = np.flatnonzero(people.status != Status.ABSENT)
-        expected = stocks("demography.crude_birth_rate") / 12.0 * len(alive)
+        residents = int(np.count_nonzero(people.status))  # ABSENT is 0
+        expected = stocks("demography.crude_birth_rate") / 12.0 * residents
         count = int(rng.poisson(expected))
         if count == 0:
             return 0
         # Each newborn takes place of residence, registration and tier from a
         # woman of child-bearing age drawn at random.
-        mothers_pool = alive[people.female[alive] & (people.age_m[alive] >= 20 * 12) & (people.age_m[alive] < 40 * 12)]
+        mothers_pool = np.flatnonzero(
+            people.female & (people.age_m >= 20 * 12) & (people.age_m < 40 * 12) & (people.status != Status.ABSENT)
+        )
         mothers = rng.choice(mothers_pool, size=count)
         rows = people.append(count)
         people.status[rows] = Status.SCHOOL

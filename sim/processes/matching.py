@@ -15,7 +15,7 @@ from ..sampling import categorical, choose_exact, stochastic_round
 from ..status import Status
 from ..table import Column
 from .base import Process
-from .wages import offer_wages, own_account_income
+from .wages import apply_minimum_wage, offer_wages, own_account_income
 
 PERSON_COLUMNS = {
     "sector": Column(np.int8, -1, "sector of the current job (sim.status.SECTORS), -1 if none"),
@@ -57,26 +57,27 @@ class Matching(Process):
         model, people, firms = self.model, self.model.people, self.model.firms
         rng = self.rng(month, "hire")
         open_ = vacancies(model, rng)
-        unemployed = people.status == Status.UNEMP
-        flexible = people.status == Status.FLEX
-        weight = np.zeros(people.n)
-        weight[unemployed] = self.param("education_weight")[people.edu[unemployed]]
-        weight[unemployed & (people.spell_m > 12)] *= self.param("long_term_weight")
-        weight[flexible] = self.param("on_the_job_search_weight")
+        unemployed = np.flatnonzero(people.status == Status.UNEMP)
+        flexible = np.flatnonzero(people.status == Status.FLEX)
         # Flexible workers past the statutory age (re-employed retirees) do not take unit jobs.
-        flex_idx = np.flatnonzero(flexible)
-        weight[flex_idx[model.past_statutory_age(flex_idx)]] = 0.0
+        flexible = flexible[~model.past_statutory_age(flexible)]
+        candidates = np.concatenate([unemployed, flexible])
+        weight = np.concatenate([
+            self.param("education_weight")[people.edu[unemployed]]
+            * np.where(people.spell_m[unemployed] > 12, self.param("long_term_weight"), 1.0),
+            np.full(len(flexible), self.param("on_the_job_search_weight")),
+        ])
 
-        seekers = unemployed.sum() + self.param("on_the_job_search_weight") * flexible.sum()
+        seekers = len(unemployed) + self.param("on_the_job_search_weight") * len(flexible)
         total_open = int(open_.sum())
         model.flows["vacancies"] += total_open
-        model.flows["job_seekers"] += int(unemployed.sum())
+        model.flows["job_seekers"] += len(unemployed)
         if total_open == 0 or seekers == 0:
             return
         a = self.param("elasticity_unemployment")
         expected = model.derived["matching_efficiency"] * seekers**a * total_open ** (1 - a)
-        count = stochastic_round(min(expected, total_open, np.count_nonzero(weight)), rng)
-        hired = np.flatnonzero(choose_exact(weight, count, rng))
+        count = stochastic_round(min(expected, total_open, len(candidates)), rng)
+        hired = candidates[choose_exact(weight, count, rng)]
         count = len(hired)
         # Fill vacancy slots at random: each open slot equally likely.
         slots = np.repeat(np.arange(firms.n), open_)
@@ -93,9 +94,7 @@ class Matching(Process):
         people.sector[hired] = firms.sector[firm]
         people.spell_m[hired] = 0
         people.wage[hired] = offer_wages(model, hired, firm, rng)
-        floor = model.minimum_wage[people.tier[hired]]
-        complies = firms.complies_min_wage[firm]
-        people.wage[hired] = np.where(complies, np.maximum(people.wage[hired], floor), people.wage[hired])
+        apply_minimum_wage(people, firms, model.minimum_wage, hired)
 
     def _own_account_and_inactivity(self, month: int) -> None:
         model, people, stocks = self.model, self.model.people, self.model.calibration.stocks

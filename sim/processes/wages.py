@@ -52,13 +52,13 @@ def own_account_income(model, count: int, ratio_key: str, rng: np.random.Generat
     return (model.wage_index * mean * np.exp(rng.normal(-sd * sd / 2.0, sd, count))).astype(np.float32)
 
 
-def apply_minimum_wage(people, firms, tiers: np.ndarray, mask: np.ndarray) -> int:
-    """Raise wages below the tier minimum to it, for employees of complying firms in mask."""
-    firm = np.maximum(people.firm, 0)
-    floor = tiers[people.tier]
-    raise_ = mask & (people.status == Status.UNIT) & firms.complies_min_wage[firm] & (people.wage < floor)
-    people.wage[raise_] = floor[raise_]
-    return int(raise_.sum())
+def apply_minimum_wage(people, firms, tiers: np.ndarray, idx: np.ndarray) -> int:
+    """Raise the wages of unit employees idx that are below their tier's minimum to
+    it, where their firm complies; returns how many were raised."""
+    floor = tiers[people.tier[idx]]
+    below = firms.complies_min_wage[people.firm[idx]] & (people.wage[idx] < floor)
+    people.wage[idx[below]] = floor[below]
+    return int(below.sum())
 
 
 class Wages(Process):
@@ -76,4 +76,6 @@ class Wages(Process):
             raise_ = self.rng(month, "raise").normal(np.log1p(growth) - sd * sd / 2.0, sd, len(earners))
             people.wage[earners] *= np.exp(raise_).astype(np.float32)
         model.government.set_minimum_wage(month)
-        model.flows["raised_to_minimum"] += apply_minimum_wage(people, model.firms, model.minimum_wage, people.status == Status.UNIT)
+        model.flows["raised_to_minimum"] += apply_minimum_wage(
+            people, model.firms, model.minimum_wage, np.flatnonzero(people.status == Status.UNIT)
+        )
