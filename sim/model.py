@@ -12,6 +12,7 @@ import numpy as np
 
 from .calibration import Calibration
 from .indicators import Recorder
+from .memory import keep_freed_memory
 from .policy import Government, Policy
 from .population import BASELINE_MONTH, build_population
 from .processes import STEP_ORDER
@@ -30,6 +31,7 @@ class LabourModel(mesa.Model):
         policy: Policy | None = None,
         calibration: Calibration | None = None,
     ):
+        keep_freed_memory()
         seed = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         self.streams = Streams(seed)
         # Mesa's own generator (unused by the processes) is seeded from the run's stream too.
