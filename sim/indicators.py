@@ -1,8 +1,14 @@
 """The plan's indicators, computed from the agents under the official definitions.
 
-Each indicator declares its id (as in `plan_indicators_2025.csv`), unit, how a
-month's value is computed and how a year's value is formed from the months.
-Counts are converted to real-world units (persons = rows x scale).
+Each month the recorder takes the model's counts and the month's flows (the
+"parts"); every indicator says how a month's value and a year's value are
+formed from them, with its definition beside it.  Counts of rows are converted
+to real-world units (persons = rows x scale); the postdoc count is kept in
+persons.  Ids and units are those of `calibration/plan_indicators_2025.csv`.
+
+2020 rows are the baseline: stocks and rates of the synthetic end-2020
+population (the dispute rates are the steady state of the 2020 caseloads and
+capacities); flows start in 2021, the first simulated year.
 """
 
 from collections.abc import Callable
@@ -13,131 +19,208 @@ import numpy as np
 from .status import Status, is_employed
 
 TEN_THOUSAND = 1e4
+Parts = dict[str, float]
 
 
 @dataclass(frozen=True)
 class Indicator:
     id: str
     unit: str
-    annual: str  # "end": December value; "mean": mean of months; "sum": total of months; "custom"
+    kind: str  # "stock" (end of period), "flow" (total over the period) or "rate"
     definition: str
-    monthly: Callable  # (model, snapshot) -> value
+    monthly: Callable[[Parts], float]
+    annual: Callable[[list[Parts]], float]
 
 
-def _snapshot(model) -> dict:
-    """Counts shared by several indicators, computed once a month."""
+def _ratio(numerator: float, denominator: float, percent: bool = True) -> float:
+    return (100.0 if percent else 1.0) * numerator / denominator if denominator else float("nan")
+
+
+def stock(id_: str, key: str, definition: str, unit: str = "10k persons") -> Indicator:
+    monthly = lambda p: p[key] * p["scale"] / TEN_THOUSAND  # noqa: E731
+    return Indicator(id_, unit, "stock", definition + " At the end of the period.", monthly, lambda months: monthly(months[-1]))
+
+
+def flow(id_: str, key: str, definition: str, unit: str = "10k persons", in_rows: bool = True) -> Indicator:
+    monthly = (lambda p: p[key] * p["scale"] / TEN_THOUSAND) if in_rows else (lambda p: p[key])
+    return Indicator(id_, unit, "flow", definition + " Total over the period.", monthly, lambda months: sum(map(monthly, months)))
+
+
+def share_of_sums(id_: str, numerator: str, denominator: str, definition: str, opening: str | None = None) -> Indicator:
+    """A rate of flows: the year's value divides the year's totals (plus the
+    stock pending at the start of the year, when `opening` is given)."""
+
+    def monthly(p: Parts) -> float:
+        return _ratio(p[numerator], p[denominator] + (p[opening] if opening else 0.0))
+
+    def annual(months: list[Parts]) -> float:
+        pending = months[0][opening] if opening else 0.0
+        return _ratio(sum(p[numerator] for p in months), pending + sum(p[denominator] for p in months))
+
+    return Indicator(id_, "%", "rate", definition, monthly, annual)
+
+
+def _unemployment(p: Parts) -> float:
+    return _ratio(p["urban_unemployed"], p["urban_employed"] + p["urban_unemployed"])
+
+
+def _average_wage(months: list[Parts]) -> float:
+    count = sum(p["urban_unit_employees"] for p in months)
+    return 12.0 * sum(p["urban_unit_wage_bill"] for p in months) / count if count else float("nan")
+
+
+def _new_urban_jobs(p: Parts) -> float:
+    attrition = p["retirements_employed_urban"] + p["deaths_employed_urban"]
+    return (p["urban_job_entries"] - attrition) * p["scale"] / TEN_THOUSAND
+
+
+INDICATORS = (
+    stock("resident_population", "alive", "Residents."),
+    stock("employed", "employed", "Employed persons: unit employees, self-employed and flexible workers."),
+    Indicator("labour_force", "10k persons", "stock", "Employed plus unemployed (ILO), at the end of the period.",
+              lambda p: (p["employed"] + p["unemployed"]) * p["scale"] / TEN_THOUSAND,
+              lambda months: (months[-1]["employed"] + months[-1]["unemployed"]) * months[-1]["scale"] / TEN_THOUSAND),
+    Indicator("surveyed_unemployment_rate", "%", "rate",
+              "ILO unemployed (without work, seeking and available) over the urban labour force, urban residents; "
+              "the year's value is the mean of its months, as published.",
+              _unemployment, lambda months: float(np.mean([_unemployment(p) for p in months]))),
+    Indicator("new_urban_jobs", "10k persons", "flow",
+              "Urban job entries (urban residents entering unit, self- or flexible employment from unemployment, "
+              "inactivity, school, retirement or another province) minus natural attrition (urban employed who "
+              "retire or die). Total over the period.", _new_urban_jobs, lambda months: sum(map(_new_urban_jobs, months))),
+    Indicator("average_wage", "yuan per year", "rate",
+              "Social average wage: total wages of urban unit employees over their average number, per year "
+              "(full-caliber urban unit average wage).",
+              lambda p: _average_wage([p]), _average_wage),
+    Indicator("minimum_wage_to_average_wage", "%", "rate",
+              "Tier-1 monthly minimum wage x 12 over the social average wage; the year's value uses the minimum in "
+              "force in December and the year's average wage.",
+              lambda p: _ratio(12.0 * p["minimum_wage"], _average_wage([p])),
+              lambda months: _ratio(12.0 * months[-1]["minimum_wage"], _average_wage(months))),
+    flow("vocational_training", "training_person_times",
+         "Vocational skill training person-times: enrolments on skills courses at training providers.",
+         unit="10k person-times"),
+    stock("pension_insured", "pension_insured",
+          "Basic pension insured: employee-pension contributors and pensioners plus resident-pension insured."),
+    stock("unemployment_insured", "unemployment_insured", "Unemployment insurance insured (unit employees)."),
+    stock("work_injury_insured", "work_injury_insured",
+          "Work-injury insured: unit employees, and platform workers under occupational-injury protection."),
+    stock("professional_technical_talent", "professional_technical",
+          "Professional-technical talent: holders of a junior, intermediate or senior title who are not retired "
+          "(including those in management posts)."),
+    stock("senior_title_talent", "senior_title", "Holders of a senior professional title who are not retired."),
+    flow("new_professional_qualifications", "qualifications",
+         "People newly obtaining a professional-technical qualification certificate."),
+    flow("postdoc_recruitment", "postdocs", "Postdoctoral researchers recruited (an exact count of persons).",
+         unit="persons", in_rows=False),
+    stock("skilled_talent", "skilled",
+          "Skilled talent: residents holding a vocational qualification or skill-level certificate. Certificates do "
+          "not expire and holders stay counted after retirement, as the plan's own arithmetic implies "
+          "(1013 + 140 new certificates ~ 1150 by 2025)."),
+    stock("high_skilled_talent", "high_skilled", "Skilled talent at senior-worker level (level 3) or above."),
+    flow("new_vocational_certificates", "certificates",
+         "People newly obtaining a vocational qualification or skill-level certificate (assessments passed)."),
+    flow("new_senior_vocational_certificates", "senior_certificates",
+         "Of which at senior-worker level or above."),
+    share_of_sums("dispute_mediation_success_rate", "mediation_settled", "mediated",
+                  "Labour and personnel disputes settled by mediation over disputes mediated."),
+    share_of_sums("arbitration_closure_rate", "arbitration_closed", "arbitration_accepted",
+                  "Arbitration cases closed over cases handled (pending at the start plus accepted).",
+                  opening="arbitration_pending"),
+    share_of_sums("inspection_closure_rate", "inspection_closed", "inspection_accepted",
+                  "Labour-inspection report and complaint cases closed over cases handled.",
+                  opening="inspection_pending"),
+    stock("social_security_card_holders", "cards", "Social security card holders.", unit="10k cards"),
+    Indicator("electronic_card_coverage", "%", "stock",
+              "Residents who have applied for the electronic social security card over residents, at the end of the period.",
+              lambda p: _ratio(p["ecards"], p["alive"]), lambda months: _ratio(months[-1]["ecards"], months[-1]["alive"])),
+)
+BY_ID = {indicator.id: indicator for indicator in INDICATORS}
+
+
+def count_parts(model) -> Parts:
+    """The counts of the model's state that the indicators need, taken once a month."""
     people = model.people
     status, urban = people.status, people.urban
+    alive = status != Status.ABSENT
     employed = is_employed(status)
     unemployed = status == Status.UNEMP
     urban_units = (status == Status.UNIT) & urban
+    working_life = alive & (status != Status.RETIRED) & (status != Status.SCHOOL)
+    pension = people.pension_employee | people.pension_retiree | people.pension_resident
     return {
-        "alive": int((status != Status.ABSENT).sum()),
+        "scale": model.scale,
+        "alive": int(alive.sum()),
         "employed": int(employed.sum()),
         "unemployed": int(unemployed.sum()),
         "urban_employed": int((employed & urban).sum()),
         "urban_unemployed": int((unemployed & urban).sum()),
         "urban_unit_employees": int(urban_units.sum()),
         "urban_unit_wage_bill": float(people.wage[urban_units].sum(dtype=np.float64)),
+        "minimum_wage": float(model.minimum_wage[0]),
+        "pension_insured": int((alive & pension).sum()),
+        "unemployment_insured": int((alive & people.unemployment_insured).sum()),
+        "work_injury_insured": int((alive & people.work_injury_insured).sum()),
+        "professional_technical": int((working_life & (people.title >= 1)).sum()),
+        "senior_title": int((working_life & (people.title == 3)).sum()),
+        "skilled": int((alive & (people.skill >= 1)).sum()),
+        "high_skilled": int((alive & (people.skill >= 3)).sum()),
+        "cards": int((alive & people.card).sum()),
+        "ecards": int((alive & people.ecard).sum()),
     }
 
 
-def _persons(key: str) -> Callable:
-    return lambda model, snap: snap[key] * model.scale / TEN_THOUSAND
-
-
-def _unemployment_rate(model, snap) -> float:
-    labour_force = snap["urban_employed"] + snap["urban_unemployed"]
-    return 100.0 * snap["urban_unemployed"] / labour_force if labour_force else float("nan")
-
-
-def _new_urban_jobs(model, snap) -> float:
-    flows = model.flows
-    attrition = flows["retirements_employed_urban"] + flows["deaths_employed_urban"]
-    return (flows["urban_job_entries"] - attrition) * model.scale / TEN_THOUSAND
-
-
-def _average_wage(model, snap) -> float:
-    count = snap["urban_unit_employees"]
-    return 12.0 * snap["urban_unit_wage_bill"] / count if count else float("nan")
-
-
-def _minimum_to_average(model, snap) -> float:
-    return 100.0 * 12.0 * float(model.minimum_wage[0]) / _average_wage(model, snap)
-
-
-INDICATORS = (
-    Indicator("resident_population", "10k persons", "end", "Residents at the end of the period.", _persons("alive")),
-    Indicator("employed", "10k persons", "end",
-              "Employed persons: unit employees, self-employed and flexible workers, at the end of the period.",
-              _persons("employed")),
-    Indicator("labour_force", "10k persons", "end", "Employed plus unemployed (ILO), at the end of the period.",
-              lambda model, snap: (snap["employed"] + snap["unemployed"]) * model.scale / TEN_THOUSAND),
-    Indicator("surveyed_unemployment_rate", "%", "mean",
-              "ILO unemployed (without work, seeking and available) over the urban labour force, urban residents; "
-              "the year's value is the mean of its months, as published.", _unemployment_rate),
-    Indicator("new_urban_jobs", "10k persons", "sum",
-              "Urban job entries (urban residents entering unit, self- or flexible employment from unemployment, "
-              "inactivity, school or another province) minus natural attrition (urban employed who retire or die).",
-              _new_urban_jobs),
-    Indicator("average_wage", "yuan per year", "custom",
-              "Social average wage: total wages of urban unit employees over their average number, per year "
-              "(full-caliber urban unit average wage).", _average_wage),
-    Indicator("minimum_wage_to_average_wage", "%", "custom",
-              "Tier-1 monthly minimum wage x 12 over the social average wage; the year's value uses the minimum in "
-              "force in December and the year's average wage.", _minimum_to_average),
-)
-BY_ID = {indicator.id: indicator for indicator in INDICATORS}
-
-
 class Recorder:
-    """Collects monthly values and forms annual ones."""
+    """Collects each month's parts and forms monthly and annual values."""
 
     def __init__(self):
-        self.monthly: list[tuple[int, str, float]] = []
-        self._wage_bill: dict[int, list[float]] = {}
-        self._minimum: dict[int, float] = {}
+        self.parts: dict[int, Parts] = {}
+        self.flows_recorded: dict[int, bool] = {}
 
-    def record(self, model, month: int, flows: bool = True) -> dict:
-        snap = _snapshot(model)
-        values = {}
-        for indicator in INDICATORS:
-            if indicator.annual == "sum" and not flows:
-                continue
-            values[indicator.id] = float(indicator.monthly(model, snap))
-            self.monthly.append((month, indicator.id, values[indicator.id]))
-        bill = self._wage_bill.setdefault(month // 12, [0.0, 0.0])
-        bill[0] += snap["urban_unit_wage_bill"]
-        bill[1] += snap["urban_unit_employees"]
-        self._minimum[month // 12] = float(model.minimum_wage[0])
-        return values
+    def record(self, model, month: int, flows: dict[str, float], simulated: bool = True) -> None:
+        """Store the month's parts; `simulated` is False for the baseline snapshot (no flows)."""
+        self.parts[month] = {**flows, **count_parts(model)}
+        self.flows_recorded[month] = simulated
+
+    def _defined(self, indicator: Indicator, month: int) -> bool:
+        return indicator.kind != "flow" or self.flows_recorded[month]
+
+    def monthly(self) -> list[tuple[int, str, float]]:
+        """(month, id, value); a rate whose denominator is zero that month (no
+        disputes at a coarse scale, say) is undefined and left out."""
+        rows = []
+        for month, parts in sorted(self.parts.items()):
+            for indicator in INDICATORS:
+                if self._defined(indicator, month):
+                    value = float(indicator.monthly(_with_zero_flows(parts)))
+                    if value == value:
+                        rows.append((month, indicator.id, value))
+        return rows
 
     def annual_average_wage(self, year: int) -> float:
-        bill, count = self._wage_bill[year]
-        return 12.0 * bill / count
+        return _average_wage([p for m, p in self.parts.items() if m // 12 == year])
 
     def annual(self) -> list[tuple[int, str, float]]:
-        """(year, id, value) for every year with a December record."""
-        by_year: dict[int, dict[str, list[tuple[int, float]]]] = {}
-        for month, key, value in self.monthly:
-            by_year.setdefault(month // 12, {}).setdefault(key, []).append((month, value))
+        """(year, id, value) for every year whose December was recorded."""
         rows = []
-        for year, series in sorted(by_year.items()):
-            if year * 12 + 11 not in {m for m, _ in series["resident_population"]}:
+        for year in sorted({month // 12 for month in self.parts}):
+            months = [m for m in sorted(self.parts) if m // 12 == year]
+            if months[-1] % 12 != 11:
                 continue  # incomplete year: no annual value
+            parts = [_with_zero_flows(self.parts[m]) for m in months]
             for indicator in INDICATORS:
-                if indicator.id not in series:
-                    continue
-                values = [v for _, v in sorted(series[indicator.id])]
-                if indicator.annual == "end":
-                    value = values[-1]
-                elif indicator.annual == "mean":
-                    value = float(np.mean(values))
-                elif indicator.annual == "sum":
-                    value = float(np.sum(values))
-                elif indicator.id == "average_wage":
-                    value = self.annual_average_wage(year)
-                else:  # minimum_wage_to_average_wage
-                    value = 100.0 * 12.0 * self._minimum[year] / self.annual_average_wage(year)
-                rows.append((year, indicator.id, value))
+                if all(self._defined(indicator, m) for m in months):
+                    value = float(indicator.annual(parts))
+                    if value == value:
+                        rows.append((year, indicator.id, value))
         return rows
+
+
+class _ZeroDefault(dict):
+    def __missing__(self, key):
+        return 0.0
+
+
+def _with_zero_flows(parts: Parts) -> Parts:
+    """Flows a month did not count are zero."""
+    return _ZeroDefault(parts)

@@ -14,11 +14,11 @@ from .calibration import Calibration
 from .indicators import Recorder
 from .memory import keep_freed_memory
 from .policy import Government, Policy
-from .population import BASELINE_MONTH, build_population
+from .population import build_population
 from .processes import STEP_ORDER
 from .processes.demography import REFORM_START, statutory_age_months
 from .status import Status, is_employed
-from .timeline import parse_month
+from .timeline import BASELINE_MONTH, parse_month
 from .streams import Streams
 
 
@@ -49,7 +49,8 @@ class LabourModel(mesa.Model):
         self.government = Government(self, self.policy, self.calibration.stocks("wages.minimum_wage_tiers"))
         self.processes = [process(self) for process in STEP_ORDER]
         self.recorder = Recorder()
-        self.recorder.record(self, self.month, flows=False)
+        baseline = next(p for p in self.processes if p.name == "labour_relations").baseline_flows()
+        self.recorder.record(self, self.month, baseline, simulated=False)
         self.annual_average_wage = {self.month // 12: self.recorder.annual_average_wage(self.month // 12)}
 
     # -- the month ---------------------------------------------------------------
@@ -58,7 +59,7 @@ class LabourModel(mesa.Model):
         self.flows = defaultdict(float)
         for process in self.processes:
             process.step(self.month)
-        self.recorder.record(self, self.month)
+        self.recorder.record(self, self.month, self.flows)
         if self.month % 12 == 11:
             year = self.month // 12
             self.annual_average_wage[year] = self.recorder.annual_average_wage(year)

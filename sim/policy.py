@@ -28,8 +28,21 @@ class MinimumWagePolicy:
 
 @dataclass(frozen=True)
 class Policy:
+    """The policy settings a run's mechanisms read.  Defaults are the 2020
+    policies; multipliers are relative to the 2020 level (1.0)."""
+
     minimum_wage: MinimumWagePolicy = field(default_factory=MinimumWagePolicy)
     retirement_reform: bool = True  # the national reform of statutory retirement ages from 2025-01
+    platform_injury_protection: bool = False  # occupational-injury protection for platform workers
+    enforcement: float = 1.0  # insurance enforcement and enrolment drives (catch-up enrolment)
+    training_subsidy_rate: float | None = None  # None: the 2020 rate in calibration/params.toml
+    training_volume: float = 1.0  # subsidised training take-up
+    training_capacity: float = 1.0  # training providers' capacity
+    postdoc_quota: float | None = None  # persons a year; None: the 2020 recruitment
+    mediation_capacity: float = 1.0
+    arbitration_capacity: float = 1.0
+    inspection_capacity: float = 1.0
+    ecard_promotion: float = 1.0  # electronic-card promotion effort
 
 
 class Government(mesa.Agent):

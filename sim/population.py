@@ -22,9 +22,8 @@ from .processes.wages import apply_minimum_wage, log_wage_terms
 from .sampling import apportion, categorical, choose_exact
 from .status import PUBLIC_SECTOR, SECTORS, Status, is_employed
 from .table import Table
-from .timeline import parse_month
+from .timeline import BASELINE_MONTH
 
-BASELINE_MONTH = parse_month("2020-12")
 
 # Employment propensity by age (knots, linear in between), men and women:
 # the shape of census employment-to-population ratios (assumption; ZJ age-
@@ -335,6 +334,7 @@ def _fill_talent_and_insurance(people: Table, cal: Calibration, scale: float, rn
     rest = titled[~senior_mask]
     intermediate = rest[choose_exact(np.exp((age_y[rest] - 30) / 10.0), round(len(titled) * s("talent.title_mix")[1]), rng)]
     people.title[titled] = 1
+    people.qualified[titled] = True  # title holders are taken to hold a qualification certificate (assumption)
     people.title[intermediate] = 2
     people.title[titled[senior_mask]] = 3
     del prime_workers, sector, age_w, skill_w, title_w
@@ -343,7 +343,7 @@ def _fill_talent_and_insurance(people: Table, cal: Calibration, scale: float, rn
     # often), then the self-employed and flexible (assumption).
     cover_w = (status == Status.UNIT) * pick(people.local, 1.5, 1.0) * np.array([1.0, 1.0, 3.0], dtype=F32)[edu]
     people.unemployment_insured = choose_exact(cover_w, rows("insurance.unemployment_insured"), rng)
-    people.work_injury_insured = choose_exact(cover_w + F32(0.05) * (status == Status.FLEX), rows("insurance.work_injury_insured"), rng)
+    people.work_injury_insured = choose_exact(cover_w, rows("insurance.work_injury_insured"), rng)
     retirees = rows("insurance.employee_pension_retirees")
     contributors = rows("insurance.pension_insured") - retirees - rows("insurance.resident_pension_insured")
     cover_w += F32(0.3) * ((status == Status.SELF) | (status == Status.FLEX))

@@ -58,7 +58,7 @@ def simulate(scenario: Scenario, replicate: int, seed: np.random.SeedSequence, c
     model = LabourModel(seed=seed, scale=scenario.scale, policy=scenario.policy, calibration=calibration)
     model.run_until(scenario.end, progress)
     annual = [(scenario.name, replicate, f"{year:04d}", key, value) for year, key, value in model.recorder.annual()]
-    monthly = [(scenario.name, replicate, format_month(month), key, value) for month, key, value in model.recorder.monthly]
+    monthly = [(scenario.name, replicate, format_month(month), key, value) for month, key, value in model.recorder.monthly()]
     return annual + monthly
 
 

@@ -29,3 +29,6 @@ def year_of(index: int) -> int:
 def calendar_month(index: int) -> int:
     """1..12"""
     return index % 12 + 1
+
+
+BASELINE_MONTH = parse_month("2020-12")  # the synthetic population's date: the end of 2020

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sim.processes.demography import statutory_age_months
-from sim.population import BASELINE_MONTH
+from sim.timeline import BASELINE_MONTH
 from sim.status import EMPLOYED, PUBLIC_SECTOR, Status
 
 

@@ -1,33 +1,35 @@
 """The model's processes, in the order they run each month.
 
 demography -> labour demand -> separations -> matching -> wages & minimum wage
+-> social insurance -> training & certification -> professional talent
+-> labour relations -> public services
 (the indicators are recorded by the model after the last process).
 """
 
-import numpy as np
-
 from ..table import Column
 from .demography import Demography
+from .insurance import SocialInsurance
 from .labour_demand import LabourDemand
+from .labour_relations import LabourRelations
 from .matching import Matching
+from .public_services import PublicServices
 from .separations import Separations
+from .talent import Talent
+from .training import Training
 from .wages import Wages
 
-STEP_ORDER = (Demography, LabourDemand, Separations, Matching, Wages)
-
-# Person columns whose 2020 stocks are built now and whose monthly dynamics
-# belong to the social-insurance, training and public-service processes.
-STOCK_COLUMNS = {
-    "skill": Column(np.int8, 0, "skill-level certificate: 0 none, 1 junior ... 5 senior technician; >=3 high-skilled"),
-    "title": Column(np.int8, 0, "professional-technical title: 0 none, 1 junior, 2 intermediate, 3 senior"),
-    "pension_employee": Column(np.bool_, False, "contributes to the employee basic pension"),
-    "pension_retiree": Column(np.bool_, False, "draws the employee basic pension"),
-    "pension_resident": Column(np.bool_, False, "insured in the urban-rural resident pension"),
-    "unemployment_insured": Column(np.bool_, False, "insured against unemployment"),
-    "work_injury_insured": Column(np.bool_, False, "insured against work injury"),
-    "card": Column(np.bool_, False, "holds a social security card"),
-    "ecard": Column(np.bool_, False, "has applied for the electronic social security card"),
-}
+STEP_ORDER = (
+    Demography,
+    LabourDemand,
+    Separations,
+    Matching,
+    Wages,
+    SocialInsurance,
+    Training,
+    Talent,
+    LabourRelations,
+    PublicServices,
+)
 
 
 def _merge(kind: str) -> dict[str, Column]:
@@ -41,7 +43,7 @@ def _merge(kind: str) -> dict[str, Column]:
 
 
 def person_columns() -> dict[str, Column]:
-    return {**_merge("person_columns"), **STOCK_COLUMNS}
+    return _merge("person_columns")
 
 
 def firm_columns() -> dict[str, Column]:

@@ -207,5 +207,10 @@ class Demography(Process):
         people.tier[rows] = rng.choice(4, size=count, p=_normalised(stocks("wages.tier_shares"))).astype(np.int8)
         people.status[rows] = Status.UNEMP
         people.spell_m[rows] = 0
+        # Some arrive with a vocational certificate (Zhejiang drew about 98万
+        # skilled workers in 2019, sources_zhejiang_2020.csv).
+        certified = rng.random(count) < self.param("migrant_skilled_share")
+        high = certified & (rng.random(count) < self.param("migrant_high_skilled_share"))
+        people.skill[rows] = np.where(high, 3, np.where(certified, rng.integers(1, 3, count), 0)).astype(np.int8)
         self.model.flows["in_migrants"] += count
         return count

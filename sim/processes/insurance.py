@@ -1,0 +1,105 @@
+"""Social insurance: enrolment in and exit from the employee pension,
+unemployment insurance, work-injury insurance and the resident pension.
+
+Unemployment and work-injury insurance come with a unit job (and, when
+switched on, occupational-injury protection with platform work) and end with
+it.  Membership of the employee pension lasts: contributions may be
+interrupted, but the member is counted (as the statistics count insured
+persons) until retirement, when a member becomes a pensioner.  New unit hires
+are enrolled in each scheme with the 2020 coverage of unit employees, and
+uninsured employees at a monthly catch-up rate, both scaled by their firm's
+compliance propensity; own-account workers join the employee pension as
+individuals at a monthly rate; adults outside the employee scheme join the
+resident pension at a monthly rate.
+"""
+
+import numpy as np
+
+from ..status import SECTORS, Status
+from ..table import Column
+from .base import Process
+
+PLATFORM_SECTOR = SECTORS.index("trade_logistics_hospitality")  # delivery and ride-hailing
+
+PERSON_COLUMNS = {
+    "pension_employee": Column(np.bool_, False, "member of the employee basic pension (contributing or interrupted), until retirement"),
+    "pension_retiree": Column(np.bool_, False, "draws the employee basic pension"),
+    "pension_resident": Column(np.bool_, False, "insured in the urban-rural resident pension"),
+    "unemployment_insured": Column(np.bool_, False, "insured against unemployment"),
+    "work_injury_insured": Column(np.bool_, False, "insured against work injury (incl. platform protection)"),
+}
+SCHEMES = ("pension_employee", "unemployment_insured", "work_injury_insured")  # order of enrolment_catch_up
+
+
+class SocialInsurance(Process):
+    name = "insurance"
+    person_columns = PERSON_COLUMNS
+    flows = {
+        "pension_enrolments": "unit employees and individuals starting employee-pension contributions",
+        "new_pensioners": "contributors retiring onto the employee pension",
+        "unemployment_enrolments": "unit employees enrolled in unemployment insurance",
+        "work_injury_enrolments": "employees (and platform workers) covered against work injury",
+        "resident_enrolments": "adults joining the resident pension",
+    }
+
+    def __init__(self, model):
+        super().__init__(model)
+        # 2020 coverage of unit employees, the chance that a new hire is enrolled.
+        people = model.people
+        unit = people.status == Status.UNIT
+        self.coverage_at_hire = [float(people[scheme][unit].mean()) if unit.any() else 0.0 for scheme in SCHEMES]
+
+    def step(self, month: int) -> None:
+        model, people, firms = self.model, self.model.people, self.model.firms
+        status = people.status
+        u = self.uniform(month, "insurance")
+        platform_on = model.policy.platform_injury_protection
+        absent = status == Status.ABSENT
+        for column in PERSON_COLUMNS:
+            people[column][absent] = False
+
+        # Coverage that ends with the job that gave it.
+        unit = status == Status.UNIT
+        people.unemployment_insured[~unit] = False
+        platform = (status == Status.FLEX) & (people.sector == PLATFORM_SECTOR)
+        people.work_injury_insured[~(unit | (platform & platform_on))] = False
+
+        # Members who retire become pensioners.
+        retiring = people.pension_employee & (status == Status.RETIRED)
+        people.pension_retiree[retiring] = True
+        people.pension_employee[retiring] = False
+        model.flows["new_pensioners"] += int(retiring.sum())
+
+        # Unit employees: new hires at the 2020 coverage, the uninsured at the
+        # catch-up rate, both scaled by the firm's compliance propensity.
+        employees = np.flatnonzero(unit)
+        compliance = firms.compliance[people.firm[employees]]
+        relative = compliance / max(float(firms.compliance[firms.alive].mean()), 1e-9)
+        new_hire = people.spell_m[employees] == 0
+        rng = self.rng(month, "enrol")
+        flows = ("pension_enrolments", "unemployment_enrolments", "work_injury_enrolments")
+        for scheme, coverage, catch_up, flow in zip(SCHEMES, self.coverage_at_hire, self.param("enrolment_catch_up"), flows):
+            column = people[scheme]
+            chance = np.where(new_hire, coverage, catch_up * model.policy.enforcement) * relative
+            joins = employees[~column[employees] & (rng.random(len(employees), dtype=np.float32) < chance)]
+            column[joins] = True
+            model.flows[flow] += len(joins)
+
+        own_account = (status == Status.SELF) | (status == Status.FLEX)
+        individuals = own_account & ~people.pension_employee & ~people.pension_retiree
+        starts = individuals & (u < self.param("individual_contribution_rate"))
+        people.pension_employee[starts] = True
+        model.flows["pension_enrolments"] += int(starts.sum())
+
+        if platform_on:
+            covered = platform & ~people.work_injury_insured & (u < self.param("platform_injury_rate"))
+            people.work_injury_insured[covered] = True
+            model.flows["work_injury_enrolments"] += int(covered.sum())
+
+        # Resident pension: adults outside the employee scheme.
+        employee_scheme = people.pension_employee | people.pension_retiree
+        people.pension_resident[employee_scheme] = False
+        adults = (people.age_m >= 16 * 12) & (status != Status.SCHOOL) & ~absent
+        joins = adults & ~employee_scheme & ~people.pension_resident & (u < self.param("resident_enrolment_rate"))
+        people.pension_resident[joins] = True
+        model.flows["resident_enrolments"] += int(joins.sum())

@@ -1,0 +1,117 @@
+"""Labour relations: disputes, mediation, arbitration and labour inspection.
+
+Disputes arise among unit employees each month (more often in firms that do
+not comply with the minimum wage: wage arrears) and from a share of layoffs
+(dismissals).  Every dispute goes first to mediation, whose success rate falls
+when its caseload exceeds its capacity; disputes that mediation does not settle
+go to arbitration, where each pending case closes in a month with a chance
+that falls when the cases handled exceed capacity.  Employees also complain to
+labour inspection (more often under wage arrears), a second such queue.
+Capacities are set to the first month's caseload (the 2020 level), with the
+2020 rates of the plan as the steady state, and grow at a trend rate; the rates
+then come out of caseload against capacity.
+
+Official definitions (as in the plan): mediation success rate = disputes
+settled by mediation / disputes mediated; arbitration (inspection) closure
+rate = cases closed / cases handled (pending at the start plus accepted).
+"""
+
+import numpy as np
+
+from ..status import Status
+from ..timeline import BASELINE_MONTH
+from .base import Process
+
+
+class LabourRelations(Process):
+    name = "labour_relations"
+    flows = {
+        "disputes": "new labour disputes (rows)",
+        "mediated": "disputes mediated",
+        "mediation_settled": "disputes settled by mediation",
+        "arbitration_pending": "arbitration cases pending at the start of the month",
+        "arbitration_accepted": "disputes accepted for arbitration",
+        "arbitration_closed": "arbitration cases closed",
+        "inspection_pending": "inspection cases pending at the start of the month",
+        "inspection_accepted": "inspection complaints accepted",
+        "inspection_closed": "inspection cases closed",
+    }
+
+    def __init__(self, model):
+        super().__init__(model)
+        stocks = model.calibration.stocks
+        self.dispute_rate = stocks("labour_relations.disputes_per_employee") / 12.0
+        self.complaint_rate = stocks("labour_relations.complaints_per_employee") / 12.0
+        self.arrears_2020 = self._arrears_exposure()
+        # Monthly closure chance of a handled case at 2020 capacity, from the
+        # steady state: with inflow a and pending P, q (P + a) = a and
+        # 12a / (P + 12a) = r give q = 1 / (1 + 12 (1/r - 1)).
+        self.closure = {
+            name: 1.0 / (1.0 + 12.0 * (1.0 / stocks(f"labour_relations.{name}_closure_rate") - 1.0))
+            for name in ("arbitration", "inspection")
+        }
+        self.capacity: dict[str, float] = {}  # solved from the first month's caseload, the 2020 level
+        self.pending: dict[str, float] = {}
+
+    def _arrears_exposure(self) -> float:
+        """Mean relative exposure of employees to wage arrears (1 where every firm complies)."""
+        people, firms = self.model.people, self.model.firms
+        employees = people.status == Status.UNIT
+        if not employees.any():
+            return 1.0
+        non_complying = ~firms.complies_min_wage[people.firm[employees]]
+        return float(np.mean(np.where(non_complying, self.param("arrears_weight"), 1.0)))
+
+    def step(self, month: int) -> None:
+        model, policy = self.model, self.model.policy
+        rng = self.rng(month, "cases")
+        employees = float((model.people.status == Status.UNIT).sum())
+        arrears = self._arrears_exposure() / self.arrears_2020
+        layoffs = model.flows["layoffs_closure"] + model.flows["layoffs_downsizing"]
+        expected = (self.dispute_rate * employees * arrears + self.param("dismissal_dispute_share") * layoffs)
+        to_arbitration = expected * (1.0 - self._mediation_success(1.0))
+        complaints_expected = self.complaint_rate * employees * arrears
+        if not self.capacity:  # capacities at the 2020 caseloads (steady state)
+            self.capacity["mediation"] = expected
+            for name, inflow in (("arbitration", to_arbitration), ("inspection", complaints_expected)):
+                q = self.closure[name]
+                self.pending[name] = inflow / q - inflow
+                self.capacity[name] = inflow / q  # cases handled a month in the steady state
+        growth = (1.0 + self.param("capacity_growth_annual")) ** ((month - BASELINE_MONTH - 1) / 12.0)
+
+        disputes = int(rng.poisson(expected))
+        # Congestion acts through the expected caseload, so the rate does not
+        # carry the month-to-month noise of the draw.
+        load = self.capacity["mediation"] * growth * policy.mediation_capacity / max(expected, 1e-9)
+        settled = int(rng.binomial(disputes, self._mediation_success(load)))
+        model.flows["disputes"] += disputes
+        model.flows["mediated"] += disputes
+        model.flows["mediation_settled"] += settled
+
+        complaints = int(rng.poisson(complaints_expected))
+        for name, accepted, multiplier in (("arbitration", disputes - settled, policy.arbitration_capacity),
+                                           ("inspection", complaints, policy.inspection_capacity)):
+            pending = self.pending[name]
+            handled = pending + accepted
+            capacity = self.capacity[name] * growth * multiplier
+            closure = self.closure[name] * min(1.0, capacity / max(handled, 1e-9)) ** self.param("congestion_elasticity")
+            closed = int(rng.binomial(int(round(handled)), min(closure, 1.0)))
+            self.pending[name] = handled - closed
+            model.flows[f"{name}_pending"] += pending
+            model.flows[f"{name}_accepted"] += accepted
+            model.flows[f"{name}_closed"] += closed
+
+    def _mediation_success(self, capacity_over_load: float) -> float:
+        rate = self.model.calibration.stocks("labour_relations.mediation_success_rate")
+        return rate * min(1.0, capacity_over_load) ** self.param("congestion_elasticity")
+
+    def baseline_flows(self) -> dict[str, float]:
+        """One year of the 2020 steady state per unit of caseload: the flows behind
+        the 2020 rows of the mediation, arbitration and inspection rates."""
+        stocks = self.model.calibration.stocks
+        flows = {"mediated": 12.0, "mediation_settled": 12.0 * stocks("labour_relations.mediation_success_rate")}
+        for name, q in self.closure.items():
+            flows[f"{name}_pending"] = 1.0 / q - 1.0
+            flows[f"{name}_accepted"] = 12.0
+            flows[f"{name}_closed"] = 12.0
+        return flows

@@ -1,0 +1,118 @@
+"""Skills training and certification, delivered by training-provider agents.
+
+Training providers (technical schools, public training bases, private
+trainers) are `mesa.Agent`s with a monthly capacity, the highest skill level
+they teach and an assessment pass rate.  Each month workers and job seekers of
+working age enrol with a probability that rises with the training subsidy
+(job seekers and certificate holders train more); enrolments beyond the total
+capacity are turned away.  Each trainee takes the course for the next skill
+level at a provider that teaches it (chosen in proportion to capacity) and
+passes its assessment with the provider's pass rate: a pass is a new
+vocational certificate (skill levels 1 junior .. 5 senior technician; level 3,
+senior worker, and above is high-skilled).
+"""
+
+import mesa
+import numpy as np
+
+from ..status import Status
+from ..table import Column
+from .base import Process
+
+PERSON_COLUMNS = {
+    "skill": Column(np.int8, 0, "skill-level certificate: 0 none, 1 junior ... 5 senior technician; >=3 high-skilled"),
+}
+KINDS = ("technical_school", "public_training_base", "private_trainer")
+HIGH_SKILL_LEVEL = 3
+
+
+class TrainingProvider(mesa.Agent):
+    """A technical school, public training base or private trainer."""
+
+    def __init__(self, model, kind: int, capacity: float, max_level: int, pass_rate: float):
+        super().__init__(model)
+        self.kind = kind
+        self.capacity = capacity  # trainee rows per month
+        self.max_level = max_level
+        self.pass_rate = pass_rate
+        self.trained = 0  # trainee rows so far
+        self.passed = 0
+
+
+def create_providers(model, rng: np.random.Generator) -> list[TrainingProvider]:
+    """Providers of each kind with log-normal capacities summing to the 2020
+    volume plus spare capacity."""
+    stocks, params = model.calibration.stocks, model.calibration.params
+    counts = stocks("training.providers").astype(int)
+    shares = stocks("training.capacity_share")
+    total = stocks("training.person_times") * params("training.spare_capacity") / 12.0 / model.scale
+    providers = []
+    for kind, (count, share) in enumerate(zip(counts, shares)):
+        sizes = rng.lognormal(0.0, 0.8, count)
+        for size in sizes / sizes.sum() * share * total:
+            providers.append(TrainingProvider(model, kind, float(size), int(stocks("training.provider_max_level")[kind]),
+                                              float(params("training.pass_rate")[kind])))
+    return providers
+
+
+class Training(Process):
+    name = "training"
+    person_columns = PERSON_COLUMNS
+    flows = {
+        "training_person_times": "enrolments on skills courses",
+        "training_turned_away": "would-be trainees beyond the providers' capacity",
+        "certificates": "new vocational qualification or skill-level certificates",
+        "senior_certificates": "new certificates at senior-worker level or above",
+    }
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.providers = create_providers(model, model.streams.generator(self.name, 0, "providers"))
+
+    def step(self, month: int) -> None:
+        model, people = self.model, self.model.people
+        status = people.status
+        u = self.uniform(month, "enrol")
+        working_age = (people.age_m >= 16 * 12) & (people.age_m < 60 * 12) & (people.skill < 5)
+        in_labour_force = (status >= Status.UNIT) & (status <= Status.UNEMP)
+        candidates = np.flatnonzero(working_age & in_labour_force)
+        subsidy = model.policy.training_subsidy_rate
+        if subsidy is None:
+            subsidy = self.param("subsidy_rate")
+        rate = self.param("take_up") * model.policy.training_volume * (
+            1.0 + self.param("subsidy_elasticity") * (subsidy - self.param("subsidy_rate")))
+        weight = np.where(status[candidates] == Status.UNEMP, self.param("unemployed_weight"), 1.0)
+        weight *= self.param("level_weight")[people.skill[candidates]]
+        trainees = candidates[u[candidates] < rate * weight]
+
+        capacity = np.array([p.capacity for p in self.providers]) * model.policy.training_capacity
+        rng = self.rng(month, "courses")
+        room = int(np.floor(capacity.sum() + rng.random()))
+        if len(trainees) > room:
+            model.flows["training_turned_away"] += len(trainees) - room
+            trainees = np.sort(rng.choice(trainees, size=room, replace=False))
+        model.flows["training_person_times"] += len(trainees)
+
+        level = people.skill[trainees] + 1
+        max_level = np.array([p.max_level for p in self.providers])
+        pass_rate = np.array([p.pass_rate for p in self.providers])
+        provider = np.empty(len(trainees), dtype=np.int64)
+        for course in np.unique(level):  # at most five levels
+            takers = np.flatnonzero(level == course)
+            offer = np.where(max_level >= course, capacity, 0.0)
+            if offer.sum() == 0:
+                provider[takers] = -1
+                continue
+            cdf = np.cumsum(offer) / offer.sum()
+            provider[takers] = np.minimum(np.searchsorted(cdf, rng.random(len(takers)), side="right"), len(cdf) - 1)
+        taught = provider >= 0
+        passes = taught & (rng.random(len(trainees)) < np.where(taught, pass_rate[provider], 0.0))
+        people.skill[trainees[passes]] = level[passes]
+        model.flows["certificates"] += int(passes.sum())
+        model.flows["senior_certificates"] += int((passes & (level >= HIGH_SKILL_LEVEL)).sum())
+
+        trained = np.bincount(provider[taught], minlength=len(self.providers))
+        passed = np.bincount(provider[passes], minlength=len(self.providers))
+        for agent, n_trained, n_passed in zip(self.providers, trained, passed):
+            agent.trained += int(n_trained)
+            agent.passed += int(n_passed)
