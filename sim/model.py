@@ -71,6 +71,17 @@ class LabourModel(mesa.Model):
                 progress(1)
 
     # -- shared operations on people -------------------------------------------
+    def remove_people(self, mask: np.ndarray) -> None:
+        """People in mask leave the province (death or emigration): their row is
+        kept (stable ids) but marked absent, and their memberships end."""
+        people = self.people
+        self.leave_firm(mask)
+        people.status[mask] = Status.ABSENT
+        idx = np.flatnonzero(mask)
+        for name, column in people.columns.items():
+            if column.dtype is np.bool_ and name not in ("female", "urban", "local", "cadre"):
+                people[name][idx] = False
+
     def leave_firm(self, mask: np.ndarray) -> None:
         """People in mask no longer work for a firm (their status is set by the caller)."""
         self.people.firm[mask] = -1

@@ -103,8 +103,7 @@ class Demography(Process):
         employed_urban = dies & people.urban & is_employed(people.status)
         self.model.flows["deaths"] += int(dies.sum())
         self.model.flows["deaths_employed_urban"] += int(employed_urban.sum())
-        self.model.leave_firm(dies)
-        people.status[dies] = Status.ABSENT
+        self.model.remove_people(dies)
 
     # -- births ---------------------------------------------------------------
     def _births(self, month: int) -> int:
@@ -182,8 +181,7 @@ class Demography(Process):
         leaving = movers & (u < np.where(people.local, np.float32(local_rate), np.float32(other_rate)))
         local_movers = int((movers & people.local).sum())
         self._expected_out = local_rate * local_movers + other_rate * (int(movers.sum()) - local_movers)
-        self.model.leave_firm(leaving)
-        people.status[leaving] = Status.ABSENT
+        self.model.remove_people(leaving)
         count = int(leaving.sum())
         self.model.flows["out_migrants"] += count
         return count

@@ -54,15 +54,12 @@ class SocialInsurance(Process):
         status = people.status
         u = self.uniform(month, "insurance")
         platform_on = model.policy.platform_injury_protection
-        absent = status == Status.ABSENT
-        for column in PERSON_COLUMNS:
-            people[column][absent] = False
-
+        # (Memberships of people who leave the province end in model.remove_people.)
         # Coverage that ends with the job that gave it.
         unit = status == Status.UNIT
-        people.unemployment_insured[~unit] = False
+        people.unemployment_insured &= unit
         platform = (status == Status.FLEX) & (people.sector == PLATFORM_SECTOR)
-        people.work_injury_insured[~(unit | (platform & platform_on))] = False
+        people.work_injury_insured &= unit | (platform & platform_on)
 
         # Members who retire become pensioners.
         retiring = people.pension_employee & (status == Status.RETIRED)
@@ -98,8 +95,8 @@ class SocialInsurance(Process):
 
         # Resident pension: adults outside the employee scheme.
         employee_scheme = people.pension_employee | people.pension_retiree
-        people.pension_resident[employee_scheme] = False
-        adults = (people.age_m >= 16 * 12) & (status != Status.SCHOOL) & ~absent
+        people.pension_resident &= ~employee_scheme
+        adults = (people.age_m >= 16 * 12) & (status != Status.SCHOOL) & (status != Status.ABSENT)
         joins = adults & ~employee_scheme & ~people.pension_resident & (u < self.param("resident_enrolment_rate"))
         people.pension_resident[joins] = True
         model.flows["resident_enrolments"] += int(joins.sum())

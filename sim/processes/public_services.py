@@ -28,9 +28,7 @@ class PublicServices(Process):
 
     def step(self, month: int) -> None:
         model, people = self.model, self.model.people
-        alive = people.status != Status.ABSENT
-        people.card[~alive] = False
-        people.ecard[~alive] = False
+        alive = people.status != Status.ABSENT  # (cards of people who leave end in model.remove_people)
         u = self.uniform(month, "services")
         issued = alive & ~people.card & (u < self.param("card_issue_rate"))
         people.card[issued] = True
