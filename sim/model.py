@@ -43,6 +43,7 @@ class LabourModel(mesa.Model):
         self.flows: defaultdict[str, float] = defaultdict(float)
         self.ledger: list[dict] = []
         self.wage_index = 1.0
+        self._firm_sizes: np.ndarray | None = None
         self.people, self.firms, self.derived = build_population(
             self.calibration, self.scale, self.streams.generator("population", BASELINE_MONTH)
         )
@@ -84,8 +85,20 @@ class LabourModel(mesa.Model):
 
     def leave_firm(self, mask: np.ndarray) -> None:
         """People in mask no longer work for a firm (their status is set by the caller)."""
-        self.people.firm[mask] = -1
-        self.people.sector[mask & (self.people.status == Status.UNIT)] = -1
+        people = self.people
+        leaving = np.flatnonzero(mask & (people.firm >= 0))
+        if self._firm_sizes is not None:
+            self._firm_sizes -= np.bincount(people.firm[leaving], minlength=len(self._firm_sizes)).astype(np.float32)
+        people.firm[leaving] = -1
+        people.sector[leaving] = -1
+
+    def join_firms(self, idx: np.ndarray, firm: np.ndarray) -> None:
+        """People idx start working for firms `firm` (their status is set by the caller)."""
+        self.people.firm[idx] = firm
+        self.people.sector[idx] = self.firms.sector[firm]
+        if self._firm_sizes is not None:
+            self.firm_sizes()  # grow to new firm rows first
+            self._firm_sizes += np.bincount(firm, minlength=len(self._firm_sizes)).astype(np.float32)
 
     def past_statutory_age(self, idx: np.ndarray) -> np.ndarray:
         """Whether each person in idx is at or past their statutory retirement age this month."""
@@ -101,7 +114,7 @@ class LabourModel(mesa.Model):
         idx = np.flatnonzero(mask)
         retiring = idx[self.past_statutory_age(idx)]
         self.flows["retirements"] += len(retiring)
-        self.flows["retirements_employed_urban"] += int((people.urban[retiring] & is_employed(people.status[retiring])).sum())
+        self.flows["retirements_employed_urban"] += int(np.count_nonzero(people.urban[retiring] & is_employed(people.status[retiring])))
         self.leave_firm(mask)
         people.sector[mask] = -1
         people.status[mask] = Status.UNEMP
@@ -109,6 +122,13 @@ class LabourModel(mesa.Model):
         people.spell_m[mask] = 0
 
     def firm_sizes(self) -> np.ndarray:
-        """Unit employees (person rows) of each firm row."""
-        employees = self.people.status == Status.UNIT
-        return np.bincount(self.people.firm[employees], minlength=self.firms.n).astype(np.float32)
+        """Unit employees (person rows) of each firm row; read-only.
+
+        Counted once and then kept up to date by `leave_firm` and `join_firms`,
+        so the processes of a month do not recount tens of millions of rows."""
+        if self._firm_sizes is None:
+            employees = self.people.status == Status.UNIT
+            self._firm_sizes = np.bincount(self.people.firm[employees], minlength=self.firms.n).astype(np.float32)
+        elif len(self._firm_sizes) < self.firms.n:  # new firms start empty
+            self._firm_sizes = np.concatenate([self._firm_sizes, np.zeros(self.firms.n - len(self._firm_sizes), np.float32)])
+        return self._firm_sizes

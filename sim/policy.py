@@ -35,6 +35,7 @@ class Policy:
     retirement_reform: bool = True  # the national reform of statutory retirement ages from 2025-01
     platform_injury_protection: bool = False  # occupational-injury protection for platform workers
     enforcement: float = 1.0  # insurance enforcement and enrolment drives (catch-up enrolment)
+    employer_contribution_rate: float | None = None  # pension + UI + WI employer share; None: 2020 statutory
     training_subsidy_rate: float | None = None  # None: the 2020 rate in calibration/params.toml
     training_volume: float = 1.0  # subsidised training take-up
     training_capacity: float = 1.0  # training providers' capacity

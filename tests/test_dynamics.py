@@ -24,7 +24,9 @@ def _check_month(model):
     status = people.status
     unit = status == Status.UNIT
     sizes = model.firm_sizes()
+    fresh = np.bincount(people.firm[unit], minlength=firms.n)
     return {
+        "firm_size_cache_drift": int(np.abs(sizes - fresh).sum()),
         "unit_without_live_firm": int((unit & ((people.firm < 0) | ~firms.alive[np.maximum(people.firm, 0)])).sum()),
         "firm_without_unit_job": int((~unit & (people.firm >= 0)).sum()),
         "employed_without_sector": int((np.isin(status, EMPLOYED) & (people.sector < 0)).sum()),

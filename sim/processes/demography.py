@@ -81,7 +81,7 @@ class Demography(Process):
     def step(self, month: int) -> None:
         model, people = self.model, self.model.people
         alive = people.status != Status.ABSENT
-        ledger = {"start": int(alive.sum())}
+        ledger = {"start": int(np.count_nonzero(alive))}
         people.age_m += alive  # one month older (adding a bool vector: no gather)
         self._deaths(month, alive)
         ledger["births"] = self._births(month)
@@ -91,7 +91,7 @@ class Demography(Process):
         ledger["in_migrants"] = self._in_migration(month)
         self._retirement(month)
         ledger["deaths"] = int(model.flows["deaths"])
-        ledger["end"] = int((people.status != Status.ABSENT).sum())
+        ledger["end"] = int(np.count_nonzero(people.status != Status.ABSENT))
         model.ledger.append({"month": month, **ledger})
 
     # -- deaths ---------------------------------------------------------------
@@ -101,8 +101,8 @@ class Demography(Process):
         by_year = (self.model.derived["mortality_level"] * np.exp(self.param("gompertz_slope") * np.arange(128))).astype(np.float32)
         dies = alive & (self.uniform(month, "death") < by_year[people.age_m // 12])
         employed_urban = dies & people.urban & is_employed(people.status)
-        self.model.flows["deaths"] += int(dies.sum())
-        self.model.flows["deaths_employed_urban"] += int(employed_urban.sum())
+        self.model.flows["deaths"] += int(np.count_nonzero(dies))
+        self.model.flows["deaths_employed_urban"] += int(np.count_nonzero(employed_urban))
         self.model.remove_people(dies)
 
     # -- births ---------------------------------------------------------------
@@ -147,8 +147,8 @@ class Demography(Process):
         leavers = (at16 & ~continue_senior) | (at19 & ~continue_college) | graduates
         people.status[leavers] = Status.UNEMP
         people.spell_m[leavers] = 0
-        self.model.flows["school_leavers"] += int(leavers.sum())
-        self.model.flows["college_graduates"] += int(graduates.sum())
+        self.model.flows["school_leavers"] += int(np.count_nonzero(leavers))
+        self.model.flows["college_graduates"] += int(np.count_nonzero(graduates))
 
     # -- retirement ------------------------------------------------------------
     def _retirement(self, month: int) -> None:
@@ -164,7 +164,7 @@ class Demography(Process):
         stops = own_account & (u[past] < self.param("own_account_retirement_rate"))
         retiring = past[(~own_account & (status != Status.SCHOOL)) | stops]
         employed_urban = people.urban[retiring] & is_employed(people.status[retiring])
-        self.model.flows["retirements_employed_urban"] += int(employed_urban.sum())
+        self.model.flows["retirements_employed_urban"] += int(np.count_nonzero(employed_urban))
         self.model.flows["retirements"] += len(retiring)
         mask = np.zeros(people.n, dtype=bool)
         mask[retiring] = True
@@ -179,10 +179,10 @@ class Demography(Process):
         other_rate = stocks("demography.other_province_outflow_rate") / 12.0
         u = self.uniform(month, "emigrate")
         leaving = movers & (u < np.where(people.local, np.float32(local_rate), np.float32(other_rate)))
-        local_movers = int((movers & people.local).sum())
-        self._expected_out = local_rate * local_movers + other_rate * (int(movers.sum()) - local_movers)
+        local_movers = int(np.count_nonzero(movers & people.local))
+        self._expected_out = local_rate * local_movers + other_rate * (int(np.count_nonzero(movers)) - local_movers)
         self.model.remove_people(leaving)
-        count = int(leaving.sum())
+        count = int(np.count_nonzero(leaving))
         self.model.flows["out_migrants"] += count
         return count
 

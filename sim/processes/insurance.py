@@ -49,6 +49,16 @@ class SocialInsurance(Process):
         unit = people.status == Status.UNIT
         self.coverage_at_hire = [float(people[scheme][unit].mean()) if unit.any() else 0.0 for scheme in SCHEMES]
 
+    def _burden_factor(self) -> float:
+        """Catch-up enrolment relative to 2020 as the employer's contribution burden
+        (pension + unemployment + work injury) moves from its 2020 statutory level."""
+        stocks = self.model.calibration.stocks
+        keys = ("pension_employer", "unemployment_employer", "work_injury_employer")
+        burden_2020 = sum(stocks(f"contributions.{k}") for k in keys)
+        rate = self.model.policy.employer_contribution_rate
+        burden = burden_2020 if rate is None else rate
+        return (burden_2020 / burden) ** self.param("burden_elasticity")
+
     def step(self, month: int) -> None:
         model, people, firms = self.model, self.model.people, self.model.firms
         status = people.status
@@ -65,7 +75,7 @@ class SocialInsurance(Process):
         retiring = people.pension_employee & (status == Status.RETIRED)
         people.pension_retiree[retiring] = True
         people.pension_employee[retiring] = False
-        model.flows["new_pensioners"] += int(retiring.sum())
+        model.flows["new_pensioners"] += int(np.count_nonzero(retiring))
 
         # Unit employees: new hires at the 2020 coverage, the uninsured at the
         # catch-up rate, both scaled by the firm's compliance propensity.
@@ -73,11 +83,12 @@ class SocialInsurance(Process):
         compliance = firms.compliance[people.firm[employees]]
         relative = compliance / max(float(firms.compliance[firms.alive].mean()), 1e-9)
         new_hire = people.spell_m[employees] == 0
+        catch_up = self.param("enrolment_catch_up") * model.policy.enforcement * self._burden_factor()
         rng = self.rng(month, "enrol")
         flows = ("pension_enrolments", "unemployment_enrolments", "work_injury_enrolments")
-        for scheme, coverage, catch_up, flow in zip(SCHEMES, self.coverage_at_hire, self.param("enrolment_catch_up"), flows):
+        for scheme, coverage, rate, flow in zip(SCHEMES, self.coverage_at_hire, catch_up, flows):
             column = people[scheme]
-            chance = np.where(new_hire, coverage, catch_up * model.policy.enforcement) * relative
+            chance = np.where(new_hire, coverage, rate) * relative
             joins = employees[~column[employees] & (rng.random(len(employees), dtype=np.float32) < chance)]
             column[joins] = True
             model.flows[flow] += len(joins)
@@ -86,12 +97,12 @@ class SocialInsurance(Process):
         individuals = own_account & ~people.pension_employee & ~people.pension_retiree
         starts = individuals & (u < self.param("individual_contribution_rate"))
         people.pension_employee[starts] = True
-        model.flows["pension_enrolments"] += int(starts.sum())
+        model.flows["pension_enrolments"] += int(np.count_nonzero(starts))
 
         if platform_on:
             covered = platform & ~people.work_injury_insured & (u < self.param("platform_injury_rate"))
             people.work_injury_insured[covered] = True
-            model.flows["work_injury_enrolments"] += int(covered.sum())
+            model.flows["work_injury_enrolments"] += int(np.count_nonzero(covered))
 
         # Resident pension: adults outside the employee scheme.
         employee_scheme = people.pension_employee | people.pension_retiree
@@ -99,4 +110,4 @@ class SocialInsurance(Process):
         adults = (people.age_m >= 16 * 12) & (status != Status.SCHOOL) & (status != Status.ABSENT)
         joins = adults & ~employee_scheme & ~people.pension_resident & (u < self.param("resident_enrolment_rate"))
         people.pension_resident[joins] = True
-        model.flows["resident_enrolments"] += int(joins.sum())
+        model.flows["resident_enrolments"] += int(np.count_nonzero(joins))

@@ -37,7 +37,7 @@ class LabourDemand(Process):
     def step(self, month: int) -> None:
         model, firms, people = self.model, self.model.firms, self.model.people
         streams = model.streams
-        alive_before = int(firms.alive.sum())
+        alive_before = int(np.count_nonzero(firms.alive))
 
         closing = firms.alive & (streams.uniform_per_row(self.name, month, "exit", firms.n) < self.exit_hazard())
         closed_demand = float(firms.target[closing].sum())
@@ -45,8 +45,8 @@ class LabourDemand(Process):
         employees = people.status == Status.UNIT
         laid_off = employees & closing[np.maximum(people.firm, 0)]
         model.separate(laid_off)
-        model.flows["firm_exits"] += int(closing.sum())
-        model.flows["layoffs_closure"] += int(laid_off.sum())
+        model.flows["firm_exits"] += int(np.count_nonzero(closing))
+        model.flows["layoffs_closure"] += int(np.count_nonzero(laid_off))
 
         self._open_firms(month, alive_before, closed_demand)
 

@@ -65,7 +65,7 @@ class LabourRelations(Process):
     def step(self, month: int) -> None:
         model, policy = self.model, self.model.policy
         rng = self.rng(month, "cases")
-        employees = float((model.people.status == Status.UNIT).sum())
+        employees = float(np.count_nonzero(model.people.status == Status.UNIT))
         arrears = self._arrears_exposure() / self.arrears_2020
         layoffs = model.flows["layoffs_closure"] + model.flows["layoffs_downsizing"]
         expected = (self.dispute_rate * employees * arrears + self.param("dismissal_dispute_share") * layoffs)

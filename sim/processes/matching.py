@@ -87,11 +87,10 @@ class Matching(Process):
         from_flex = people.status[hired] == Status.FLEX
         entering = hired[~from_flex]
         model.flows["hires"] += len(entering)
-        model.flows["hires_from_flexible"] += int(from_flex.sum())
-        model.flows["urban_job_entries"] += int(people.urban[entering].sum())
+        model.flows["hires_from_flexible"] += int(np.count_nonzero(from_flex))
+        model.flows["urban_job_entries"] += int(np.count_nonzero(people.urban[entering]))
         people.status[hired] = Status.UNIT
-        people.firm[hired] = firm
-        people.sector[hired] = firms.sector[firm]
+        model.join_firms(hired, firm)
         people.spell_m[hired] = 0
         people.wage[hired] = offer_wages(model, hired, firm, rng)
         apply_minimum_wage(people, firms, model.minimum_wage, hired)
@@ -123,7 +122,7 @@ class Matching(Process):
             people.wage[idx] = own_account_income(model, len(idx), ratio_key, rng)
             people.spell_m[idx] = 0
             model.flows[flow] += len(idx)
-            model.flows["urban_job_entries"] += int(people.urban[idx].sum())
+            model.flows["urban_job_entries"] += int(np.count_nonzero(people.urban[idx]))
         people.status[to_inactive] = Status.INACTIVE
         people.status[to_search] = Status.UNEMP
         people.spell_m[to_inactive | to_search] = 0

@@ -32,12 +32,12 @@ class PublicServices(Process):
         u = self.uniform(month, "services")
         issued = alive & ~people.card & (u < self.param("card_issue_rate"))
         people.card[issued] = True
-        model.flows["cards_issued"] += int(issued.sum())
+        model.flows["cards_issued"] += int(np.count_nonzero(issued))
 
-        adopted = float(people.ecard.sum()) / max(float(alive.sum()), 1.0)
+        adopted = np.count_nonzero(people.ecard) / max(np.count_nonzero(alive), 1)
         base = (self.param("ecard_innovation") + self.param("ecard_imitation") * adopted) * model.policy.ecard_promotion
         by_year = (np.interp(np.arange(128), AGE_KNOTS, AGE_ADOPTION) * base).astype(np.float32)
         chance = by_year[people.age_m // 12] * np.where(people.urban, np.float32(1.2), np.float32(0.7))
         adopts = people.card & ~people.ecard & (self.uniform(month, "ecard") < chance)
         people.ecard[adopts] = True
-        model.flows["ecard_adoptions"] += int(adopts.sum())
+        model.flows["ecard_adoptions"] += int(np.count_nonzero(adopts))

@@ -41,8 +41,8 @@ class Separations(Process):
 
         model.flows["quits"] += len(quits)
         model.flows["layoffs_downsizing"] += len(laid_off)
-        model.flows["self_employed_exits"] += int(leaves_self.sum())
-        model.flows["flexible_exits"] += int(leaves_flex.sum())
+        model.flows["self_employed_exits"] += int(np.count_nonzero(leaves_self))
+        model.flows["flexible_exits"] += int(np.count_nonzero(leaves_flex))
         separating = leaves_self | leaves_flex
         separating[laid_off] = True
         separating[quits] = True

@@ -50,13 +50,13 @@ class Talent(Process):
         people.title[junior] = 1
         people.title[intermediate] = 2
         people.title[senior] = 3
-        model.flows["junior_titles"] += int(junior.sum())
-        model.flows["intermediate_titles"] += int(intermediate.sum())
-        model.flows["senior_titles"] += int(senior.sum())
+        model.flows["junior_titles"] += int(np.count_nonzero(junior))
+        model.flows["intermediate_titles"] += int(np.count_nonzero(intermediate))
+        model.flows["senior_titles"] += int(np.count_nonzero(senior))
 
         qualifies = college & ~people.qualified & (self.uniform(month, "qualification") < self.param("qualification_rate"))
         people.qualified[qualifies] = True
-        model.flows["qualifications"] += int(qualifies.sum())
+        model.flows["qualifications"] += int(np.count_nonzero(qualifies))
 
         quota = model.policy.postdoc_quota
         if quota is None:

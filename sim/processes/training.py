@@ -2,7 +2,8 @@
 
 Training providers (technical schools, public training bases, private
 trainers) are `mesa.Agent`s with a monthly capacity, the highest skill level
-they teach and an assessment pass rate.  Each month workers and job seekers of
+they teach, an assessment pass rate and a capacity response to the subsidy
+rate (private trainers expand most when subsidies rise).  Each month workers and job seekers of
 working age enrol with a probability that rises with the training subsidy
 (job seekers and certificate holders train more); enrolments beyond the total
 capacity are turned away.  Each trainee takes the course for the next skill
@@ -29,12 +30,13 @@ HIGH_SKILL_LEVEL = 3
 class TrainingProvider(mesa.Agent):
     """A technical school, public training base or private trainer."""
 
-    def __init__(self, model, kind: int, capacity: float, max_level: int, pass_rate: float):
+    def __init__(self, model, kind: int, capacity: float, max_level: int, pass_rate: float, subsidy_response: float):
         super().__init__(model)
         self.kind = kind
-        self.capacity = capacity  # trainee rows per month
+        self.capacity = capacity  # trainee rows per month at the 2020 subsidy
         self.max_level = max_level
         self.pass_rate = pass_rate
+        self.subsidy_response = subsidy_response  # capacity change per unit change of the subsidy rate
         self.trained = 0  # trainee rows so far
         self.passed = 0
 
@@ -50,8 +52,9 @@ def create_providers(model, rng: np.random.Generator) -> list[TrainingProvider]:
     for kind, (count, share) in enumerate(zip(counts, shares)):
         sizes = rng.lognormal(0.0, 0.8, count)
         for size in sizes / sizes.sum() * share * total:
-            providers.append(TrainingProvider(model, kind, float(size), int(stocks("training.provider_max_level")[kind]),
-                                              float(params("training.pass_rate")[kind])))
+            providers.append(TrainingProvider(
+                model, kind, float(size), int(stocks("training.provider_max_level")[kind]),
+                float(params("training.pass_rate")[kind]), float(params("training.subsidy_capacity_response")[kind])))
     return providers
 
 
@@ -85,7 +88,9 @@ class Training(Process):
         weight *= self.param("level_weight")[people.skill[candidates]]
         trainees = candidates[u[candidates] < rate * weight]
 
-        capacity = np.array([p.capacity for p in self.providers]) * model.policy.training_capacity
+        response = np.array([p.subsidy_response for p in self.providers])
+        capacity = (np.array([p.capacity for p in self.providers]) * model.policy.training_capacity
+                    * np.maximum(1.0 + response * (subsidy - self.param("subsidy_rate")), 0.0))
         rng = self.rng(month, "courses")
         room = int(np.floor(capacity.sum() + rng.random()))
         if len(trainees) > room:
@@ -108,8 +113,8 @@ class Training(Process):
         taught = provider >= 0
         passes = taught & (rng.random(len(trainees)) < np.where(taught, pass_rate[provider], 0.0))
         people.skill[trainees[passes]] = level[passes]
-        model.flows["certificates"] += int(passes.sum())
-        model.flows["senior_certificates"] += int((passes & (level >= HIGH_SKILL_LEVEL)).sum())
+        model.flows["certificates"] += int(np.count_nonzero(passes))
+        model.flows["senior_certificates"] += int(np.count_nonzero(passes & (level >= HIGH_SKILL_LEVEL)))
 
         trained = np.bincount(provider[taught], minlength=len(self.providers))
         passed = np.bincount(provider[passes], minlength=len(self.providers))

@@ -58,7 +58,7 @@ def apply_minimum_wage(people, firms, tiers: np.ndarray, idx: np.ndarray) -> int
     floor = tiers[people.tier[idx]]
     below = firms.complies_min_wage[people.firm[idx]] & (people.wage[idx] < floor)
     people.wage[idx[below]] = floor[below]
-    return int(below.sum())
+    return int(np.count_nonzero(below))
 
 
 class Wages(Process):
