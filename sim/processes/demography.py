@@ -97,11 +97,17 @@ class Demography(Process):
     # -- deaths ---------------------------------------------------------------
     def _deaths(self, month: int, alive: np.ndarray) -> None:
         people = self.model.people
-        # Monthly Gompertz hazard by completed year of age, looked up from a table.
-        by_year = (self.model.derived["mortality_level"] * np.exp(self.param("gompertz_slope") * np.arange(128))).astype(np.float32)
-        dies = alive & (self.uniform(month, "death") < by_year[people.age_m // 12])
-        employed_urban = dies & people.urban & is_employed(people.status)
-        self.model.flows["deaths"] += int(np.count_nonzero(dies))
+        # Monthly Gompertz hazard by completed year of age, looked up from a
+        # table; only rows whose draw is below the oldest resident's hazard
+        # can die, so the lookup runs on those alone.
+        by_year = self.model.derived["mortality_level"] * np.exp(self.param("gompertz_slope") * np.arange(128))
+        u = self.uniform(month, "death")
+        idx = np.flatnonzero(u < by_year[min(int(people.age_m.max()) // 12, 127)])
+        dying = idx[alive[idx] & (u[idx] < by_year[people.age_m[idx] // 12])]
+        dies = np.zeros(people.n, dtype=bool)
+        dies[dying] = True
+        employed_urban = people.urban[dying] & is_employed(people.status[dying])
+        self.model.flows["deaths"] += len(dying)
         self.model.flows["deaths_employed_urban"] += int(np.count_nonzero(employed_urban))
         self.model.remove_people(dies)
 
@@ -177,14 +183,16 @@ class Demography(Process):
         movers = (people.status != Status.ABSENT) & (people.status != Status.RETIRED)
         local_rate = stocks("demography.local_outflow_rate") / 12.0
         other_rate = stocks("demography.other_province_outflow_rate") / 12.0
-        u = self.uniform(month, "emigrate")
-        leaving = movers & (u < np.where(people.local, np.float32(local_rate), np.float32(other_rate)))
         local_movers = int(np.count_nonzero(movers & people.local))
         self._expected_out = local_rate * local_movers + other_rate * (int(np.count_nonzero(movers)) - local_movers)
+        u = self.uniform(month, "emigrate")
+        idx = np.flatnonzero(u < max(local_rate, other_rate))
+        going = idx[movers[idx] & (u[idx] < np.where(people.local[idx], local_rate, other_rate))]
+        leaving = np.zeros(people.n, dtype=bool)
+        leaving[going] = True
         self.model.remove_people(leaving)
-        count = int(np.count_nonzero(leaving))
-        self.model.flows["out_migrants"] += count
-        return count
+        self.model.flows["out_migrants"] += len(going)
+        return len(going)
 
     def _in_migration(self, month: int) -> int:
         """Workers from other provinces arrive as job seekers: out-migration plus net migration."""

@@ -93,11 +93,12 @@ class SocialInsurance(Process):
             column[joins] = True
             model.flows[flow] += len(joins)
 
-        own_account = (status == Status.SELF) | (status == Status.FLEX)
-        individuals = own_account & ~people.pension_employee & ~people.pension_retiree
-        starts = individuals & (u < self.param("individual_contribution_rate"))
+        # Rare events: test the conditions only on rows whose draw is low enough.
+        idx = np.flatnonzero(u < self.param("individual_contribution_rate"))
+        st = status[idx]
+        starts = idx[((st == Status.SELF) | (st == Status.FLEX)) & ~people.pension_employee[idx] & ~people.pension_retiree[idx]]
         people.pension_employee[starts] = True
-        model.flows["pension_enrolments"] += int(np.count_nonzero(starts))
+        model.flows["pension_enrolments"] += len(starts)
 
         if platform_on:
             covered = platform & ~people.work_injury_insured & (u < self.param("platform_injury_rate"))
@@ -105,9 +106,10 @@ class SocialInsurance(Process):
             model.flows["work_injury_enrolments"] += int(np.count_nonzero(covered))
 
         # Resident pension: adults outside the employee scheme.
-        employee_scheme = people.pension_employee | people.pension_retiree
-        people.pension_resident &= ~employee_scheme
-        adults = (people.age_m >= 16 * 12) & (status != Status.SCHOOL) & (status != Status.ABSENT)
-        joins = adults & ~employee_scheme & ~people.pension_resident & (u < self.param("resident_enrolment_rate"))
+        people.pension_resident &= ~(people.pension_employee | people.pension_retiree)
+        idx = np.flatnonzero(u < self.param("resident_enrolment_rate"))
+        st = status[idx]
+        joins = idx[(people.age_m[idx] >= 16 * 12) & (st != Status.SCHOOL) & (st != Status.ABSENT)
+                    & ~people.pension_employee[idx] & ~people.pension_retiree[idx] & ~people.pension_resident[idx]]
         people.pension_resident[joins] = True
-        model.flows["resident_enrolments"] += int(np.count_nonzero(joins))
+        model.flows["resident_enrolments"] += len(joins)

@@ -54,18 +54,19 @@ class LabourRelations(Process):
         self.pending: dict[str, float] = {}
 
     def _arrears_exposure(self) -> float:
-        """Mean relative exposure of employees to wage arrears (1 where every firm complies)."""
-        people, firms = self.model.people, self.model.firms
-        employees = people.status == Status.UNIT
-        if not employees.any():
+        """Mean relative exposure of employees to wage arrears (1 where every firm
+        complies), from the firms' sizes."""
+        sizes, firms = self.model.firm_sizes(), self.model.firms
+        employees = float(sizes.sum())
+        if employees == 0:
             return 1.0
-        non_complying = ~firms.complies_min_wage[people.firm[employees]]
-        return float(np.mean(np.where(non_complying, self.param("arrears_weight"), 1.0)))
+        weight = np.where(firms.complies_min_wage, 1.0, self.param("arrears_weight"))
+        return float((sizes * weight).sum()) / employees
 
     def step(self, month: int) -> None:
         model, policy = self.model, self.model.policy
         rng = self.rng(month, "cases")
-        employees = float(np.count_nonzero(model.people.status == Status.UNIT))
+        employees = float(model.firm_sizes().sum())
         arrears = self._arrears_exposure() / self.arrears_2020
         layoffs = model.flows["layoffs_closure"] + model.flows["layoffs_downsizing"]
         expected = (self.dispute_rate * employees * arrears + self.param("dismissal_dispute_share") * layoffs)

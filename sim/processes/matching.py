@@ -102,21 +102,24 @@ class Matching(Process):
         p_self = model.derived["self_employment_entry_rate"] * self.param("self_employment_entry_share")
         p_flex = model.derived["flexible_entry_rate"] * self.param("flexible_entry_share")
         p_quit = self.param("search_to_inactive_rate")
-        unemployed = (people.status == Status.UNEMP) & (people.spell_m > 0)  # not separated this month
-        to_self = unemployed & (u < p_self)
-        to_flex = unemployed & (u >= p_self) & (u < p_self + p_flex)
-        to_inactive = unemployed & (u >= p_self + p_flex) & (u < p_self + p_flex + p_quit)
-        inactive = people.status == Status.INACTIVE
-        to_search = inactive & (u < self.param("inactive_to_search_rate"))
+        p_search = self.param("inactive_to_search_rate")
+        p_return = self.param("retiree_return_rate")
+        # Only rows whose draw is below the largest chance can move: test those.
+        idx = np.flatnonzero(u < max(p_self + p_flex + p_quit, p_search, p_return))
+        u, status, spell = u[idx], people.status[idx], people.spell_m[idx]
+        unemployed = (status == Status.UNEMP) & (spell > 0)  # not separated this month
+        to_self = idx[unemployed & (u < p_self)]
+        to_flex = idx[unemployed & (u >= p_self) & (u < p_self + p_flex)]
+        to_inactive = idx[unemployed & (u >= p_self + p_flex) & (u < p_self + p_flex + p_quit)]
+        to_search = idx[(status == Status.INACTIVE) & (u < p_search)]
         # Retirees under 65 who go back to work take flexible jobs (re-employed retirees).
-        returning = (people.status == Status.RETIRED) & (people.age_m < 65 * 12) & (u < self.param("retiree_return_rate"))
+        returning = idx[(status == Status.RETIRED) & (people.age_m[idx] < 65 * 12) & (u < p_return)]
 
-        for mask, status, shares_key, ratio_key, flow in (
+        for idx, status, shares_key, ratio_key, flow in (
             (to_self, Status.SELF, "labour.sector_shares.self", "wages.self_employed_income_ratio", "self_employment_entries"),
             (to_flex, Status.FLEX, "labour.sector_shares.flexible", "wages.flexible_income_ratio", "flexible_entries"),
             (returning, Status.FLEX, "labour.sector_shares.flexible", "wages.flexible_income_ratio", "retiree_returns"),
         ):
-            idx = np.flatnonzero(mask)
             people.status[idx] = status
             people.sector[idx] = categorical(stocks(shares_key), rng.random(len(idx)))
             people.wage[idx] = own_account_income(model, len(idx), ratio_key, rng)
@@ -125,4 +128,5 @@ class Matching(Process):
             model.flows["urban_job_entries"] += int(np.count_nonzero(people.urban[idx]))
         people.status[to_inactive] = Status.INACTIVE
         people.status[to_search] = Status.UNEMP
-        people.spell_m[to_inactive | to_search] = 0
+        people.spell_m[to_inactive] = 0
+        people.spell_m[to_search] = 0

@@ -19,6 +19,7 @@ PERSON_COLUMNS = {
 }
 AGE_KNOTS = np.array([0, 16, 30, 45, 60, 75, 90])
 AGE_ADOPTION = np.array([0.0, 1.2, 1.5, 1.2, 0.7, 0.3, 0.1])  # relative e-card adoption by age (assumption)
+URBAN_FACTOR, RURAL_FACTOR = 1.2, 0.7  # relative e-card adoption of urban and rural residents (assumption)
 
 
 class PublicServices(Process):
@@ -28,16 +29,20 @@ class PublicServices(Process):
 
     def step(self, month: int) -> None:
         model, people = self.model, self.model.people
-        alive = people.status != Status.ABSENT  # (cards of people who leave end in model.remove_people)
-        u = self.uniform(month, "services")
-        issued = alive & ~people.card & (u < self.param("card_issue_rate"))
+        # (Cards of people who leave end in model.remove_people.)  Only rows
+        # whose draw is below the monthly chance can change: test those alone.
+        rate = self.param("card_issue_rate")
+        idx = np.flatnonzero(self.uniform(month, "services") < rate)
+        issued = idx[(people.status[idx] != Status.ABSENT) & ~people.card[idx]]
         people.card[issued] = True
-        model.flows["cards_issued"] += int(np.count_nonzero(issued))
+        model.flows["cards_issued"] += len(issued)
 
-        adopted = np.count_nonzero(people.ecard) / max(np.count_nonzero(alive), 1)
+        adopted = np.count_nonzero(people.ecard) / max(np.count_nonzero(people.status), 1)  # ABSENT is 0
         base = (self.param("ecard_innovation") + self.param("ecard_imitation") * adopted) * model.policy.ecard_promotion
-        by_year = (np.interp(np.arange(128), AGE_KNOTS, AGE_ADOPTION) * base).astype(np.float32)
-        chance = by_year[people.age_m // 12] * np.where(people.urban, np.float32(1.2), np.float32(0.7))
-        adopts = people.card & ~people.ecard & (self.uniform(month, "ecard") < chance)
+        by_year = np.interp(np.arange(128), AGE_KNOTS, AGE_ADOPTION) * base
+        u = self.uniform(month, "ecard")
+        idx = np.flatnonzero(u < by_year.max() * URBAN_FACTOR)
+        chance = by_year[people.age_m[idx] // 12] * np.where(people.urban[idx], URBAN_FACTOR, RURAL_FACTOR)
+        adopts = idx[people.card[idx] & ~people.ecard[idx] & (u[idx] < chance)]
         people.ecard[adopts] = True
-        model.flows["ecard_adoptions"] += int(np.count_nonzero(adopts))
+        model.flows["ecard_adoptions"] += len(adopts)

@@ -24,6 +24,15 @@ PERSON_COLUMNS = {
 KNOWLEDGE_SECTORS = (SECTORS.index("business_services"), SECTORS.index("public_services"))
 
 
+def _working(status: np.ndarray) -> np.ndarray:
+    return (status >= Status.UNIT) & (status <= Status.FLEX)
+
+
+def _college_age(edu: np.ndarray, age_m: np.ndarray) -> np.ndarray:
+    """College-educated and aged 22 to 59."""
+    return (edu == 2) & (age_m >= 22 * 12) & (age_m < 60 * 12)
+
+
 class Talent(Process):
     name = "talent"
     person_columns = PERSON_COLUMNS
@@ -37,26 +46,31 @@ class Talent(Process):
 
     def step(self, month: int) -> None:
         model, people = self.model, self.model.people
-        status = people.status
+        junior_rate, intermediate_rate, senior_rate = (
+            self.param("junior_title_rate"), self.param("intermediate_rate"), self.param("senior_rate"))
+        # Only rows whose draw is below the largest monthly chance can change
+        # title: test the conditions on those alone.
         u = self.uniform(month, "titles")
-        working = (status >= Status.UNIT) & (status <= Status.FLEX)
-        age = people.age_m
-        college = working & (people.edu == 2) & (age >= 22 * 12) & (age < 60 * 12)
-        boost = np.where(np.isin(people.sector, KNOWLEDGE_SECTORS), 2.0, 1.0)
-
-        junior = college & (people.title == 0) & (u < self.param("junior_title_rate") * boost)
-        intermediate = working & (people.title == 1) & (age >= 28 * 12) & (u < self.param("intermediate_rate"))
-        senior = working & (people.title == 2) & (age >= 35 * 12) & (u < self.param("senior_rate"))
+        idx = np.flatnonzero(u < max(2.0 * junior_rate, intermediate_rate, senior_rate))
+        u, title, age = u[idx], people.title[idx], people.age_m[idx]
+        working = _working(people.status[idx])
+        sector = people.sector[idx]
+        boost = np.where((sector == KNOWLEDGE_SECTORS[0]) | (sector == KNOWLEDGE_SECTORS[1]), 2.0, 1.0)
+        college = working & _college_age(people.edu[idx], age)
+        junior = idx[college & (title == 0) & (u < junior_rate * boost)]
+        intermediate = idx[working & (title == 1) & (age >= 28 * 12) & (u < intermediate_rate)]
+        senior = idx[working & (title == 2) & (age >= 35 * 12) & (u < senior_rate)]
         people.title[junior] = 1
         people.title[intermediate] = 2
         people.title[senior] = 3
-        model.flows["junior_titles"] += int(np.count_nonzero(junior))
-        model.flows["intermediate_titles"] += int(np.count_nonzero(intermediate))
-        model.flows["senior_titles"] += int(np.count_nonzero(senior))
+        model.flows["junior_titles"] += len(junior)
+        model.flows["intermediate_titles"] += len(intermediate)
+        model.flows["senior_titles"] += len(senior)
 
-        qualifies = college & ~people.qualified & (self.uniform(month, "qualification") < self.param("qualification_rate"))
+        idx = np.flatnonzero(self.uniform(month, "qualification") < self.param("qualification_rate"))
+        qualifies = idx[_working(people.status[idx]) & _college_age(people.edu[idx], people.age_m[idx]) & ~people.qualified[idx]]
         people.qualified[qualifies] = True
-        model.flows["qualifications"] += int(np.count_nonzero(qualifies))
+        model.flows["qualifications"] += len(qualifies)
 
         quota = model.policy.postdoc_quota
         if quota is None:

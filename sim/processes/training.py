@@ -74,19 +74,20 @@ class Training(Process):
 
     def step(self, month: int) -> None:
         model, people = self.model, self.model.people
-        status = people.status
         u = self.uniform(month, "enrol")
-        working_age = (people.age_m >= 16 * 12) & (people.age_m < 60 * 12) & (people.skill < 5)
-        in_labour_force = (status >= Status.UNIT) & (status <= Status.UNEMP)
-        candidates = np.flatnonzero(working_age & in_labour_force)
         subsidy = model.policy.training_subsidy_rate
         if subsidy is None:
             subsidy = self.param("subsidy_rate")
         rate = self.param("take_up") * model.policy.training_volume * (
             1.0 + self.param("subsidy_elasticity") * (subsidy - self.param("subsidy_rate")))
-        weight = np.where(status[candidates] == Status.UNEMP, self.param("unemployed_weight"), 1.0)
-        weight *= self.param("level_weight")[people.skill[candidates]]
-        trainees = candidates[u[candidates] < rate * weight]
+        level_weight = self.param("level_weight")
+        # Only rows whose draw is below the largest chance can enrol: test those.
+        idx = np.flatnonzero(u < rate * level_weight.max() * max(self.param("unemployed_weight"), 1.0))
+        status, age, skill = people.status[idx], people.age_m[idx], people.skill[idx]
+        eligible = (age >= 16 * 12) & (age < 60 * 12) & (skill < 5) & (status >= Status.UNIT) & (status <= Status.UNEMP)
+        idx, status, skill = idx[eligible], status[eligible], skill[eligible]
+        weight = np.where(status == Status.UNEMP, self.param("unemployed_weight"), 1.0) * level_weight[skill]
+        trainees = idx[u[idx] < rate * weight]
 
         response = np.array([p.subsidy_response for p in self.providers])
         capacity = (np.array([p.capacity for p in self.providers]) * model.policy.training_capacity
