@@ -114,9 +114,9 @@ INDICATORS = (
     flow("postdoc_recruitment", "postdocs", "Postdoctoral researchers recruited (an exact count of persons).",
          unit="persons", in_rows=False),
     stock("skilled_talent", "skilled",
-          "Skilled talent: residents holding a vocational qualification or skill-level certificate. Certificates do "
-          "not expire and holders stay counted after retirement, as the plan's own arithmetic implies "
-          "(1013 + 140 new certificates ~ 1150 by 2025)."),
+          "Skilled talent: holders of a vocational qualification or skill-level certificate in working life (not in "
+          "school, not retired); the stock grows with certification and skilled arrivals from other provinces and "
+          "shrinks with retirement, death and departures."),
     stock("high_skilled_talent", "high_skilled", "Skilled talent at senior-worker level (level 3) or above."),
     flow("new_vocational_certificates", "certificates",
          "People newly obtaining a vocational qualification or skill-level certificate (assessments passed)."),
@@ -163,8 +163,8 @@ def count_parts(model) -> Parts:
         "work_injury_insured": int(np.count_nonzero(alive & people.work_injury_insured)),
         "professional_technical": int(np.count_nonzero(working_life & (people.title >= 1))),
         "senior_title": int(np.count_nonzero(working_life & (people.title == 3))),
-        "skilled": int(np.count_nonzero(alive & (people.skill >= 1))),
-        "high_skilled": int(np.count_nonzero(alive & (people.skill >= 3))),
+        "skilled": int(np.count_nonzero(working_life & (people.skill >= 1))),
+        "high_skilled": int(np.count_nonzero(working_life & (people.skill >= 3))),
         "cards": int(np.count_nonzero(alive & people.card)),
         "ecards": int(np.count_nonzero(alive & people.ecard)),
     }
