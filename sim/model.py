@@ -12,6 +12,7 @@ import numpy as np
 
 from .calibration import Calibration
 from .indicators import Recorder
+from .levers import Levers
 from .memory import keep_freed_memory
 from .policy import Government, Policy
 from .population import build_population
@@ -28,7 +29,7 @@ class LabourModel(mesa.Model):
         *,
         seed: np.random.SeedSequence | int,
         scale: float = 100.0,
-        policy: Policy | None = None,
+        policy: "Policy | Levers | None" = None,
         calibration: Calibration | None = None,
     ):
         keep_freed_memory()
@@ -38,7 +39,9 @@ class LabourModel(mesa.Model):
         super().__init__(rng=int(self.streams.generator("mesa", 0).integers(2**31)))
         self.scale = float(scale)
         self.calibration = calibration or Calibration.load()
-        self.policy = policy or Policy()
+        # A constant Policy, or a scenario's dated Levers read afresh each month.
+        self.levers = policy if isinstance(policy, Levers) else None
+        self.policy = self.levers.policy_at(BASELINE_MONTH + 1) if self.levers else (policy or Policy())
         self.month = BASELINE_MONTH
         self.flows: defaultdict[str, float] = defaultdict(float)
         self.ledger: list[dict] = []
@@ -58,6 +61,8 @@ class LabourModel(mesa.Model):
     def step(self) -> None:
         self.month += 1
         self.flows = defaultdict(float)
+        if self.levers is not None:
+            self.policy = self.levers.policy_at(self.month)
         for process in self.processes:
             process.step(self.month)
         self.recorder.record(self, self.month, self.flows)

@@ -21,7 +21,7 @@ import numpy as np
 class MinimumWagePolicy:
     rule: str = "fixed"  # "fixed" | "share_of_average_wage"
     schedule: tuple[tuple[int, tuple[float, ...]], ...] = ()  # (from month, tiers) for "fixed"
-    share: float | None = None  # None = hold the 2020 ratio
+    share: "float | Schedule | None" = None  # None = hold the 2020 ratio; a Schedule is read at each adjustment
     first_adjustment: int | None = None  # month index
     interval_months: int = 36
 
@@ -44,6 +44,12 @@ class Policy:
     arbitration_capacity: float = 1.0
     inspection_capacity: float = 1.0
     ecard_promotion: float = 1.0  # electronic-card promotion effort
+    high_skill_training: float = 1.0  # take-up of training at intermediate level and above
+    matching_efficiency: float = 1.0  # HR-service matching efficiency
+    hard_to_employ_placement: float = 0.0  # extra placements of the long-term unemployed, 10k persons a year
+    graduate_placement: float = 0.0  # monthly share of job-seeking graduates placed
+    startup_support: float = 0.0  # extra business start-ups of job seekers, 10k persons a year
+    collective_bargaining: float | None = None  # share of employees covered; None: the 2020 coverage
 
 
 class Government(mesa.Agent):
@@ -67,6 +73,8 @@ class Government(mesa.Agent):
         if (month - rule.first_adjustment) % rule.interval_months:
             return
         previous_year_wage = self.model.annual_average_wage[month // 12 - 1]
-        share = rule.share if rule.share is not None else self.model.derived["minimum_wage_ratio_2020"]
+        share = rule.share.at(month, None) if hasattr(rule.share, "at") else rule.share
+        if share is None:
+            share = self.model.derived["minimum_wage_ratio_2020"]
         tier1 = share * previous_year_wage / 12.0
         self.model.minimum_wage = (self.tiers_2020 * (tier1 / self.tiers_2020[0])).astype(np.float32)

@@ -1,41 +1,66 @@
 """Scenario files: what a modeller writes, validated in full before anything runs.
 
-A scenario is a TOML file (see `scenarios/baseline.toml` for a commented
-example).  Every key is checked against the schema below: an unknown key, a
-value of the wrong type or out of range, or a month outside the supported run
-window gives one `InputError` naming the file, the key and what is allowed.
+Format 1 (TOML; `scenarios/baseline.toml` is a commented example):
+
+    format = 1
+    name = "plan"                       # required, the scenario's name in result tables
+    description = "..."
+    extends = "baseline.toml"           # optional parent, relative to this file
+    seed = 20201231                     # root seed (replicate seeds are its children)
+    scale = 100                         # persons per row
+    start = "2021-01"                   # the model starts from the end-2020 baseline
+    end = "2025-12"                     # up to 2035-12
+
+    [levers]                            # see sim/levers.py for every lever
+    training_volume = 1.5                               # from the start
+    platform_injury_protection = { from = "2022-01", value = true }   # a step
+    postdoc_quota = { path = [["2021-01", 1300], ["2025-12", 1100]] } # interpolated
+
+    [levers.minimum_wage]
+    rule = "share_of_average_wage"      # or "fixed" with schedule = [{from, tiers}]
+    share = 0.40                        # or "2020", or { path = [...] }
+    first_adjustment = "2021-08"
+    interval_months = 12
+
+A child changes only what it names: top-level keys replace the parent's, and
+each lever it names replaces the parent's schedule for that lever.  Every key is
+checked: an unknown key or lever, a wrong type, a value out of range, a month
+outside the run, a missing parent or a cycle of `extends` gives one
+`InputError` naming the file, the key and what is allowed.
 """
 
 import hashlib
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError
-from .policy import MinimumWagePolicy, Policy
+from .levers import LEVERS, Levers, Schedule
+from .policy import MinimumWagePolicy
 from .timeline import format_month, parse_month
 
+FORMAT = 1
 FIRST_START = parse_month("2021-01")  # the model starts from the end-2020 baseline
 LAST_END = parse_month("2035-12")  # the horizon the calibration is meant for
 
 TOP_KEYS = {
+    "format": f"the format version, {FORMAT}",
     "name": "text: the scenario's name in result tables",
     "description": "text",
+    "extends": "path of a parent scenario file, relative to this file",
     "seed": "whole number >= 0: the root seed of the run",
     "scale": "number >= 1: persons represented by one row",
     "start": f"month YYYY-MM, {format_month(FIRST_START)} (the month after the 2020 baseline)",
     "end": f"month YYYY-MM from start to {format_month(LAST_END)}",
-    "minimum_wage": "table",
-    "retirement": "table",
+    "levers": "table of levers",
 }
 MINIMUM_WAGE_KEYS = {
     "rule": "'fixed' or 'share_of_average_wage'",
-    "share": "number from 0.1 to 0.8, or '2020' to hold the 2020 ratio",
-    "first_adjustment": f"month YYYY-MM from the run's start to {format_month(LAST_END)}",
+    "share": "number from 0.1 to 0.8, '2020' to hold the 2020 ratio, or {path = [[month, share], ...]}",
+    "first_adjustment": "month YYYY-MM within the run",
     "interval_months": "whole number from 1 to 120",
-    "schedule": "array of tables {from = 'YYYY-MM', tiers = [four yuan amounts, falling]}",
+    "schedule": "array of tables {from = 'YYYY-MM', tiers = [four yuan amounts, tier 1 highest]}",
 }
-RETIREMENT_KEYS = {"reform": "true or false: the national statutory retirement-age reform from 2025-01"}
 
 
 @dataclass(frozen=True)
@@ -46,13 +71,18 @@ class Scenario:
     scale: float
     start: int
     end: int
-    policy: Policy
+    levers: Levers
     path: str
     text: str
+    files: tuple[tuple[str, str], ...] = field(default=())  # (path, text) of the file and its parents
 
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    @property
+    def policy(self) -> Levers:
+        return self.levers
 
 
 class _Checker:
@@ -80,10 +110,16 @@ class _Checker:
             self.fail(key, f"value {value!r} is not allowed; expected a whole number {bounds}")
         return value
 
-    def number(self, key: str, value, lo: float, hi: float | None = None) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < lo or (hi is not None and value > hi):
-            bounds = f"from {lo} to {hi}" if hi is not None else f">= {lo}"
-            self.fail(key, f"value {value!r} is not allowed; expected a number {bounds}")
+    def number(self, key: str, value, lo: float | None, hi: float | None = None) -> float:
+        if (isinstance(value, bool) or not isinstance(value, (int, float))
+                or (lo is not None and value < lo) or (hi is not None and value > hi)):
+            if lo is not None and hi is not None:
+                bounds = f" from {lo:g} to {hi:g}"
+            elif lo is not None:
+                bounds = f" >= {lo}"
+            else:
+                bounds = ""
+            self.fail(key, f"value {value!r} is not allowed; expected a number{bounds}")
         return float(value)
 
     def month(self, key: str, value, lo: int, hi: int) -> int:
@@ -96,10 +132,7 @@ class _Checker:
         return month
 
 
-def load_scenario(path: str | Path, *, seed: int | None = None, scale: float | None = None,
-                  start: str | None = None, end: str | None = None) -> Scenario:
-    """Read and validate a scenario file; command-line overrides are validated the same way."""
-    path = Path(path)
+def _read(path: Path) -> tuple[str, dict]:
     shown = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -108,73 +141,193 @@ def load_scenario(path: str | Path, *, seed: int | None = None, scale: float | N
     except (IsADirectoryError, UnicodeDecodeError, PermissionError) as err:
         raise InputError(f"cannot read the scenario file ({err.__class__.__name__})", file=shown) from None
     try:
-        data = tomllib.loads(text)
+        return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise InputError(f"not valid TOML: {err}", file=shown) from None
 
-    check = _Checker(shown)
+
+def _resolve(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, dict[str, str], list[tuple[str, str]]]:
+    """The merged data of a file and its parents, which file set each lever, and the files' texts."""
+    path = Path(path)
+    text, data = _read(path)
+    check = _Checker(str(path))
     check.keys(data, TOP_KEYS)
-    if "name" not in data:
-        check.fail("name", "missing; every scenario needs a name")
+    if "format" in data and data["format"] != FORMAT:
+        check.fail("format", f"value {data['format']!r} is not allowed; this version reads format {FORMAT}")
+    levers = data.get("levers", {})
+    if not isinstance(levers, dict):
+        check.fail("levers", "expected a table of levers")
+    for name in levers:
+        if name != "minimum_wage" and name not in LEVERS:
+            check.fail(f"levers.{name}", f"unknown lever; allowed levers are: minimum_wage, {', '.join(LEVERS)}")
+    origin = {name: str(path) for name in levers}
+    files = [(str(path), text)]
+    if "extends" in data:
+        parent = path.parent / check.text("extends", data["extends"])
+        if parent.resolve() in {p.resolve() for p in (*chain, path)}:
+            check.fail("extends", f"'{data['extends']}' makes a cycle of extends ({' -> '.join(str(p) for p in (*chain, path, parent))})")
+        if not parent.exists():
+            check.fail("extends", f"parent scenario '{data['extends']}' not found (looked for {parent})")
+        base, base_origin, base_files = _resolve(parent, (*chain, path))
+        merged = {**base, **{k: v for k, v in data.items() if k != "levers"}}
+        merged["levers"] = {**base.get("levers", {}), **levers}
+        merged.pop("extends", None)
+        return merged, {**base_origin, **origin}, files + base_files
+    return data, origin, files
+
+
+def load_scenario(path: str | Path, *, seed: int | None = None, scale: float | None = None,
+                  start: str | None = None, end: str | None = None) -> Scenario:
+    """Read, resolve and validate a scenario file; command-line overrides are validated the same way."""
+    path = Path(path)
+    data, origin, files = _resolve(path)
+    check = _Checker(str(path))
+    if "name" not in data or "name" not in tomllib.loads(files[0][1]):
+        check.fail("name", "missing; every scenario file needs its own name")
     name = check.text("name", data["name"])
     description = check.text("description", data.get("description", name))
     seed_value = check.integer("--seed" if seed is not None else "seed", seed if seed is not None else data.get("seed", 1), 0)
     scale_value = check.number("--scale" if scale is not None else "scale", scale if scale is not None else data.get("scale", 100), 1.0)
-    start_m = check.month("--start" if start else "start", start or data.get("start", "2021-01"), FIRST_START, FIRST_START)
-    end_m = check.month("--end" if end else "end", end or data.get("end", "2025-12"), start_m, LAST_END)
+    file_start = check.month("start", data.get("start", "2021-01"), FIRST_START, FIRST_START)
+    file_end = check.month("end", data.get("end", "2025-12"), file_start, LAST_END)
+    start_m = check.month("--start", start, FIRST_START, FIRST_START) if start else file_start
+    end_m = check.month("--end", end, start_m, LAST_END) if end else file_end
 
-    minimum_wage = _minimum_wage(check, data.get("minimum_wage", {}), start_m)
-    retirement = data.get("retirement", {})
-    if not isinstance(retirement, dict):
-        check.fail("retirement", "expected a table")
-    check.keys(retirement, RETIREMENT_KEYS, "retirement.")
-    reform = retirement.get("reform", True)
-    if not isinstance(reform, bool):
-        check.fail("retirement.reform", f"value {reform!r} is not allowed; expected true or false")
-
+    levers = data.get("levers", {})
+    schedules = {}
+    for lever_name, spec in levers.items():
+        if lever_name == "minimum_wage":
+            continue
+        # Dates are checked against the run the file describes; a shorter run
+        # from the command line simply ends before later dates apply.
+        schedules[lever_name] = _schedule(_Checker(origin[lever_name]), lever_name, spec, file_start, file_end)
+    minimum_wage = MinimumWagePolicy()
+    if "minimum_wage" in levers:
+        minimum_wage = _minimum_wage(_Checker(origin["minimum_wage"]), levers["minimum_wage"], file_start, file_end)
     return Scenario(
         name=name, description=description, seed=seed_value, scale=scale_value, start=start_m, end=end_m,
-        policy=Policy(minimum_wage=minimum_wage, retirement_reform=reform), path=shown, text=text,
+        levers=Levers(schedules=schedules, minimum_wage=minimum_wage), path=str(path), text=files[0][1],
+        files=tuple(files),
     )
 
 
-def _minimum_wage(check: _Checker, table, start: int) -> MinimumWagePolicy:
-    """Dated minimum-wage policy; dates may lie past the run's end (they then never apply)."""
+def _value(check: _Checker, key: str, lever, value):
+    if lever.kind is bool:
+        if not isinstance(value, bool):
+            check.fail(key, f"value {value!r} is not allowed; expected true or false")
+        return value
+    return check.number(key, value, lever.lo, lever.hi)
+
+
+def _schedule(check: _Checker, name: str, spec, start: int, end: int) -> Schedule:
+    lever, key = LEVERS[name], f"levers.{name}"
+    if not isinstance(spec, dict):
+        return Schedule(((start, _value(check, key, lever, spec)),))
+    if set(spec) == {"from", "value"}:
+        month = check.month(key + ".from", spec["from"], start, end)
+        return Schedule(((month, _value(check, key + ".value", lever, spec["value"])),))
+    if set(spec) == {"path"} and isinstance(spec["path"], list) and spec["path"]:
+        points = []
+        for i, point in enumerate(spec["path"]):
+            if not isinstance(point, list) or len(point) != 2:
+                check.fail(f"{key}.path[{i}]", "expected [\"YYYY-MM\", value]")
+            points.append((check.month(f"{key}.path[{i}]", point[0], start, end), _value(check, f"{key}.path[{i}]", lever, point[1])))
+        if [m for m, _ in points] != sorted({m for m, _ in points}):
+            check.fail(key + ".path", "months must be distinct and in increasing order")
+        return Schedule(tuple(points), mode="step" if lever.kind is bool else "linear")
+    allowed = "a value, {from = 'YYYY-MM', value = ...} or {path = [['YYYY-MM', value], ...]}"
+    if lever.kind is bool:
+        expected = "true or false"
+    else:
+        expected = f"a number from {lever.lo:g} to {lever.hi:g} ({lever.unit})"
+    check.fail(key, f"expected {allowed}, where a value is {expected}")
+
+
+def _minimum_wage(check: _Checker, table, start: int, end: int) -> MinimumWagePolicy:
+    key = "levers.minimum_wage"
     if not isinstance(table, dict):
-        check.fail("minimum_wage", "expected a table")
-    check.keys(table, MINIMUM_WAGE_KEYS, "minimum_wage.")
+        check.fail(key, "expected a table")
+    check.keys(table, MINIMUM_WAGE_KEYS, key + ".")
     rule = table.get("rule", "fixed")
     if rule not in ("fixed", "share_of_average_wage"):
-        check.fail("minimum_wage.rule", f"value {rule!r} is not allowed; expected {MINIMUM_WAGE_KEYS['rule']}")
+        check.fail(key + ".rule", f"value {rule!r} is not allowed; expected {MINIMUM_WAGE_KEYS['rule']}")
     if rule == "fixed":
-        for key in ("share", "first_adjustment", "interval_months"):
-            if key in table:
-                check.fail(f"minimum_wage.{key}", "only allowed with rule = 'share_of_average_wage'")
+        for name in ("share", "first_adjustment", "interval_months"):
+            if name in table:
+                check.fail(f"{key}.{name}", "only allowed with rule = 'share_of_average_wage'")
         schedule = table.get("schedule", [])
         if not isinstance(schedule, list):
-            check.fail("minimum_wage.schedule", f"expected {MINIMUM_WAGE_KEYS['schedule']}")
+            check.fail(key + ".schedule", f"expected {MINIMUM_WAGE_KEYS['schedule']}")
         entries = []
         for i, entry in enumerate(schedule):
-            key = f"minimum_wage.schedule[{i}]"
+            entry_key = f"{key}.schedule[{i}]"
             if not isinstance(entry, dict) or set(entry) != {"from", "tiers"}:
-                check.fail(key, f"expected {MINIMUM_WAGE_KEYS['schedule']}")
-            month = check.month(key + ".from", entry["from"], start, LAST_END)
+                check.fail(entry_key, f"expected {MINIMUM_WAGE_KEYS['schedule']}")
+            month = check.month(entry_key + ".from", entry["from"], start, end)
             tiers = entry["tiers"]
             if (not isinstance(tiers, list) or len(tiers) != 4
                     or not all(isinstance(t, (int, float)) and not isinstance(t, bool) and 500 <= t <= 20000 for t in tiers)
                     or sorted(tiers, reverse=True) != tiers):
-                check.fail(key + ".tiers", f"value {tiers!r} is not allowed; expected four yuan amounts from 500 to 20000, tier 1 highest")
+                check.fail(entry_key + ".tiers", f"value {tiers!r} is not allowed; expected four yuan amounts from 500 to 20000, tier 1 highest")
             entries.append((month, tuple(float(t) for t in tiers)))
         if [m for m, _ in entries] != sorted({m for m, _ in entries}):
-            check.fail("minimum_wage.schedule", "months must be distinct and in increasing order")
+            check.fail(key + ".schedule", "months must be distinct and in increasing order")
         return MinimumWagePolicy(rule="fixed", schedule=tuple(entries))
 
     if "schedule" in table:
-        check.fail("minimum_wage.schedule", "only allowed with rule = 'fixed'")
+        check.fail(key + ".schedule", "only allowed with rule = 'fixed'")
     share = table.get("share", "2020")
-    share_value = None if share == "2020" else check.number("minimum_wage.share", share, 0.1, 0.8)
+    if share == "2020":
+        share_value = None
+    elif isinstance(share, dict):
+        if set(share) != {"path"} or not isinstance(share["path"], list) or not share["path"]:
+            check.fail(key + ".share", f"expected {MINIMUM_WAGE_KEYS['share']}")
+        points = []
+        for i, point in enumerate(share["path"]):
+            if not isinstance(point, list) or len(point) != 2:
+                check.fail(f"{key}.share.path[{i}]", "expected [\"YYYY-MM\", share]")
+            points.append((check.month(f"{key}.share.path[{i}]", point[0], start, end),
+                           check.number(f"{key}.share.path[{i}]", point[1], 0.1, 0.8)))
+        if [m for m, _ in points] != sorted({m for m, _ in points}):
+            check.fail(key + ".share.path", "months must be distinct and in increasing order")
+        share_value = Schedule(tuple(points), mode="linear")
+    else:
+        share_value = check.number(key + ".share", share, 0.1, 0.8)
     if "first_adjustment" not in table:
-        check.fail("minimum_wage.first_adjustment", f"missing; expected {MINIMUM_WAGE_KEYS['first_adjustment']}")
-    first = check.month("minimum_wage.first_adjustment", table["first_adjustment"], start, LAST_END)
-    interval = check.integer("minimum_wage.interval_months", table.get("interval_months", 12), 1, 120)
+        check.fail(key + ".first_adjustment", f"missing; expected {MINIMUM_WAGE_KEYS['first_adjustment']}")
+    first = check.month(key + ".first_adjustment", table["first_adjustment"], start, end)
+    interval = check.integer(key + ".interval_months", table.get("interval_months", 12), 1, 120)
     return MinimumWagePolicy(rule="share_of_average_wage", share=share_value, first_adjustment=first, interval_months=interval)
+
+
+def describe(scenario: Scenario) -> dict:
+    """The fully resolved scenario, as data (for `zjsim scenario show`)."""
+    rule = scenario.levers.minimum_wage
+    share = rule.share.as_data() if isinstance(rule.share, Schedule) else rule.share
+    levers = {}
+    for name, lever in LEVERS.items():
+        schedule = scenario.levers.schedules.get(name)
+        levers[name] = {
+            "unit": lever.unit,
+            "default_2020": lever.default,
+            "schedule": schedule.as_data() if schedule else "2020 default",
+            "mechanism": lever.mechanism,
+            "plan": lever.plan,
+        }
+    return {
+        "name": scenario.name,
+        "description": scenario.description,
+        "files": [path for path, _ in scenario.files],
+        "seed": scenario.seed,
+        "scale": scenario.scale,
+        "start": format_month(scenario.start),
+        "end": format_month(scenario.end),
+        "minimum_wage": {
+            "rule": rule.rule,
+            "schedule": [[format_month(m), list(t)] for m, t in rule.schedule],
+            "share": "2020 ratio" if share is None else share,
+            "first_adjustment": format_month(rule.first_adjustment) if rule.first_adjustment is not None else None,
+            "interval_months": rule.interval_months,
+        },
+        "levers": levers,
+    }

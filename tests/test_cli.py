@@ -49,14 +49,23 @@ def test_same_seed_same_bytes_in_separate_processes_and_other_seeds_differ(tmp_p
 
 BAD_SCENARIOS = {
     "malformed.toml": ('name = "x"\nseed = [1,\n', "not valid TOML"),
-    "unknown_key.toml": ('name = "x"\nsede = 3\n', "key 'sede': unknown key; allowed keys are: name"),
+    "unknown_key.toml": ('name = "x"\nsede = 3\n', "key 'sede': unknown key; allowed keys are: format, name, description, extends"),
     "bad_scale.toml": ('name = "x"\nscale = 0\n', "key 'scale': value 0 is not allowed; expected a number >= 1.0"),
     "bad_end.toml": ('name = "x"\nend = "2040-01"\n', "key 'end': month 2040-01 is outside the allowed range 2021-01 to 2035-12"),
-    "bad_rule.toml": ('name = "x"\n[minimum_wage]\nrule = "magic"\n', "key 'minimum_wage.rule': value 'magic' is not allowed"),
-    "bad_tiers.toml": ('name = "x"\n[minimum_wage]\nschedule = [{from = "2022-01", tiers = [1500, 1800, 1660, 2010]}]\n',
-                       "key 'minimum_wage.schedule[0].tiers'"),
+    "bad_rule.toml": ('name = "x"\n[levers.minimum_wage]\nrule = "magic"\n', "key 'levers.minimum_wage.rule': value 'magic' is not allowed"),
+    "bad_tiers.toml": ('name = "x"\n[levers.minimum_wage]\nschedule = [{from = "2022-01", tiers = [1500, 1800, 1660, 2010]}]\n',
+                       "key 'levers.minimum_wage.schedule[0].tiers'"),
     "no_name.toml": ('seed = 3\n', "key 'name': missing"),
-    "bad_reform.toml": ('name = "x"\n[retirement]\nreform = "yes"\n', "key 'retirement.reform'"),
+    "bad_reform.toml": ('name = "x"\n[levers]\nretirement_reform = "yes"\n', "key 'levers.retirement_reform': value 'yes' is not allowed; expected true or false"),
+    "unknown_lever.toml": ('name = "x"\n[levers]\nminimum_wages = 3\n', "key 'levers.minimum_wages': unknown lever; allowed levers are: minimum_wage, retirement_reform"),
+    "lever_range.toml": ('name = "x"\n[levers]\ntraining_volume = -1\n', "key 'levers.training_volume': value -1 is not allowed; expected a number from 0 to 10"),
+    "lever_month.toml": ('name = "x"\n[levers]\ntraining_volume = {from = "2030-01", value = 2}\n',
+                         "key 'levers.training_volume.from': month 2030-01 is outside the allowed range 2021-01 to 2025-12"),
+    "lever_path.toml": ('name = "x"\n[levers]\npostdoc_quota = {path = [["2023-01", 1000], ["2022-01", 1200]]}\n',
+                        "key 'levers.postdoc_quota.path': months must be distinct and in increasing order"),
+    "lever_shape.toml": ('name = "x"\n[levers]\nmatching_efficiency = {value = 2}\n', "key 'levers.matching_efficiency': expected a value"),
+    "bad_format.toml": ('format = 2\nname = "x"\n', "key 'format': value 2 is not allowed; this version reads format 1"),
+    "missing_parent.toml": ('name = "x"\nextends = "nowhere.toml"\n', "key 'extends': parent scenario 'nowhere.toml' not found"),
 }
 
 

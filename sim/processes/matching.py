@@ -12,7 +12,7 @@ give up searching; working-age inactive people may start searching.
 import numpy as np
 
 from ..sampling import categorical, choose_exact, stochastic_round
-from ..status import Status
+from ..status import PUBLIC_SECTOR, Status
 from ..table import Column
 from .base import Process
 from .wages import apply_minimum_wage, offer_wages, own_account_income
@@ -43,6 +43,9 @@ class Matching(Process):
         "flexible_entries": "job seekers taking up flexible work",
         "urban_job_entries": "urban residents entering employment from outside it",
         "retiree_returns": "retirees under 65 going back to (flexible) work",
+        "placements_hard_to_employ": "long-term unemployed placed in public-welfare posts (lever)",
+        "placements_graduates": "job-seeking college graduates placed (lever)",
+        "supported_startups": "job seekers starting a business with start-up loans and training (lever)",
         "vacancies": "open vacancies before matching",
         "job_seekers": "unemployed job seekers before matching",
     }
@@ -51,6 +54,7 @@ class Matching(Process):
         model, people = self.model, self.model.people
         people.spell_m += (people.status != Status.ABSENT) & (people.spell_m < np.iinfo(np.int16).max)
         self._hire(month)
+        self._employment_programmes(month)
         self._own_account_and_inactivity(month)
 
     def _hire(self, month: int) -> None:
@@ -75,7 +79,8 @@ class Matching(Process):
         if total_open == 0 or seekers == 0:
             return
         a = self.param("elasticity_unemployment")
-        expected = model.derived["matching_efficiency"] * seekers**a * total_open ** (1 - a)
+        efficiency = model.derived["matching_efficiency"] * model.policy.matching_efficiency
+        expected = efficiency * seekers**a * total_open ** (1 - a)
         count = stochastic_round(min(expected, total_open, len(candidates)), rng)
         hired = candidates[choose_exact(weight, count, rng)]
         count = len(hired)
@@ -94,6 +99,52 @@ class Matching(Process):
         people.spell_m[hired] = 0
         people.wage[hired] = offer_wages(model, hired, firm, rng)
         apply_minimum_wage(people, firms, model.minimum_wage, hired)
+
+    def _employment_programmes(self, month: int) -> None:
+        """Employment-assistance levers beyond 2020 practice (zero in the baseline):
+        public-welfare posts for the long-term unemployed, placement of job-seeking
+        college graduates, and supported business start-ups."""
+        model, people, firms, policy = self.model, self.model.people, self.model.firms, self.model.policy
+        if not (policy.hard_to_employ_placement or policy.graduate_placement or policy.startup_support):
+            return
+        rng = self.rng(month, "programmes")
+        per_month = lambda persons_10k: stochastic_round(persons_10k * 1e4 / 12.0 / model.scale, rng)  # noqa: E731
+        unemployed = np.flatnonzero(people.status == Status.UNEMP)
+        long_term = unemployed[people.spell_m[unemployed] > 12]
+        placed = long_term[choose_exact(np.ones(len(long_term)), per_month(policy.hard_to_employ_placement), rng)]
+        # Public-welfare posts are created in public bodies (their desired size grows with them).
+        self._place(placed, np.flatnonzero(firms.alive & (firms.sector == PUBLIC_SECTOR)), rng, "placements_hard_to_employ")
+
+        unemployed = np.flatnonzero(people.status == Status.UNEMP)
+        graduates = unemployed[(people.edu[unemployed] == 2) & (people.age_m[unemployed] < 30 * 12)]
+        chosen = graduates[rng.random(len(graduates)) < policy.graduate_placement]
+        self._place(chosen, np.flatnonzero(firms.alive & (firms.sector != PUBLIC_SECTOR)), rng, "placements_graduates")
+
+        unemployed = np.flatnonzero(people.status == Status.UNEMP)
+        starters = unemployed[choose_exact(np.ones(len(unemployed)), per_month(policy.startup_support), rng)]
+        people.status[starters] = Status.SELF
+        people.sector[starters] = categorical(model.calibration.stocks("labour.sector_shares.self"), rng.random(len(starters)))
+        people.wage[starters] = own_account_income(model, len(starters), "wages.self_employed_income_ratio", rng)
+        people.spell_m[starters] = 0
+        model.flows["supported_startups"] += len(starters)
+        model.flows["urban_job_entries"] += int(np.count_nonzero(people.urban[starters]))
+
+    def _place(self, idx: np.ndarray, pool: np.ndarray, rng: np.random.Generator, flow: str) -> None:
+        """Hire people idx into firms of `pool`, in proportion to firm size; each
+        firm's desired size grows by the hires so they are not shed again."""
+        model, people, firms = self.model, self.model.people, self.model.firms
+        if len(idx) == 0 or len(pool) == 0:
+            return
+        weight = model.firm_sizes()[pool] + 1.0
+        firm = pool[np.minimum(np.searchsorted(np.cumsum(weight) / weight.sum(), rng.random(len(idx)), side="right"), len(pool) - 1)]
+        people.status[idx] = Status.UNIT
+        model.join_firms(idx, firm)
+        people.spell_m[idx] = 0
+        people.wage[idx] = offer_wages(model, idx, firm, rng)
+        apply_minimum_wage(people, firms, model.minimum_wage, idx)
+        np.add.at(firms.target, firm, 1.0)
+        model.flows[flow] += len(idx)
+        model.flows["urban_job_entries"] += int(np.count_nonzero(people.urban[idx]))
 
     def _own_account_and_inactivity(self, month: int) -> None:
         model, people, stocks = self.model, self.model.people, self.model.calibration.stocks

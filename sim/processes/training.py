@@ -80,7 +80,7 @@ class Training(Process):
             subsidy = self.param("subsidy_rate")
         rate = self.param("take_up") * model.policy.training_volume * (
             1.0 + self.param("subsidy_elasticity") * (subsidy - self.param("subsidy_rate")))
-        level_weight = self.param("level_weight")
+        level_weight = self.param("level_weight") * np.where(np.arange(5) >= 2, model.policy.high_skill_training, 1.0)
         # Only rows whose draw is below the largest chance can enrol: test those.
         idx = np.flatnonzero(u < rate * level_weight.max() * max(self.param("unemployed_weight"), 1.0))
         status, age, skill = people.status[idx], people.age_m[idx], people.skill[idx]

@@ -61,6 +61,16 @@ def apply_minimum_wage(people, firms, tiers: np.ndarray, idx: np.ndarray) -> int
     return int(np.count_nonzero(below))
 
 
+def covered_firms(sizes: np.ndarray, alive: np.ndarray, share: float) -> np.ndarray:
+    """Firms that bargain collectively: the largest (unionised) firms first, until
+    they employ `share` of unit employees."""
+    order = np.argsort(-np.where(alive, sizes, -1.0), kind="stable")
+    within = np.cumsum(sizes[order]) <= share * sizes[alive].sum()
+    covered = np.zeros(len(sizes), dtype=bool)
+    covered[order[within]] = True
+    return covered
+
+
 class Wages(Process):
     name = "wages"
     person_columns = PERSON_COLUMNS
@@ -74,8 +84,19 @@ class Wages(Process):
             earners = np.flatnonzero((people.status == Status.UNIT) | (people.status == Status.SELF) | (people.status == Status.FLEX))
             sd = self.param("raise_sd")
             raise_ = self.rng(month, "raise").normal(np.log1p(growth) - sd * sd / 2.0, sd, len(earners))
+            raise_ += self.param("bargaining_premium") * self._bargaining_cover(earners)
             people.wage[earners] *= np.exp(raise_).astype(np.float32)
         model.government.set_minimum_wage(month)
         model.flows["raised_to_minimum"] += apply_minimum_wage(
             people, model.firms, model.minimum_wage, np.flatnonzero(people.status == Status.UNIT)
         )
+
+    def _bargaining_cover(self, earners: np.ndarray) -> np.ndarray:
+        """1 for unit employees of firms under collective bargaining, else 0."""
+        model, people = self.model, self.model.people
+        share = model.policy.collective_bargaining
+        if share is None:
+            share = self.param("bargaining_coverage_2020")
+        covered = covered_firms(model.firm_sizes(), model.firms.alive, share)
+        firm = people.firm[earners]
+        return ((firm >= 0) & covered[np.maximum(firm, 0)]).astype(np.float64)

@@ -1,0 +1,106 @@
+"""Policy levers: what a scenario may change, and their dated schedules.
+
+Every lever is declared once here with its type, allowed range, 2020 default,
+unit, the mechanism it moves and the plan measure it stands for.  A scenario
+gives a lever either a plain value (from the run's start), a table
+`{from = "YYYY-MM", value = ...}` (a step from that month) or a table
+`{path = [["YYYY-MM", value], ...]}` (linear interpolation between the
+points; the 2020 default before the first point, the last value after the
+last).  `Schedule.at(month)` gives the value in force; `policy_at` turns all
+schedules into the `Policy` the mechanisms read that month.
+"""
+
+from dataclasses import dataclass, field, replace
+
+from .policy import MinimumWagePolicy, Policy
+
+
+@dataclass(frozen=True)
+class Lever:
+    name: str
+    kind: type  # float or bool
+    lo: float | None
+    hi: float | None
+    default: float | bool | None
+    unit: str
+    mechanism: str
+    plan: str  # the plan measure (plan_measures.csv section) it stands for
+
+
+LEVERS = {
+    lever.name: lever
+    for lever in (
+        Lever("retirement_reform", bool, None, None, True, "on/off",
+              "statutory retirement ages rise from 2025-01 (demography)", "四(二) gradual rise of the statutory retirement age"),
+        Lever("platform_injury_protection", bool, None, None, False, "on/off",
+              "platform workers covered against occupational injury (social insurance)", "专栏4 02 occupational-injury protection"),
+        Lever("insurance_enforcement", float, 0.0, 10.0, 1.0, "x 2020 catch-up enrolment",
+              "enrolment of uninsured employees (social insurance)", "二 enrolment drives, 专栏9 01 labour-use health checks"),
+        Lever("employer_contribution_rate", float, 0.05, 0.40, None, "share of the wage (pension+UI+WI)",
+              "employers' contribution burden slows or speeds catch-up enrolment (social insurance)", "contribution-rate cuts"),
+        Lever("training_subsidy_rate", float, 0.0, 1.0, None, "share of course cost refunded",
+              "training take-up and private trainers' capacity (training)", "专栏6 subsidised skills training"),
+        Lever("training_volume", float, 0.0, 10.0, 1.0, "x 2020 take-up",
+              "subsidised training places offered: take-up (training)", "专栏6 at least 100万 person-times a year"),
+        Lever("training_capacity", float, 0.0, 10.0, 1.0, "x 2020 capacity",
+              "training providers' capacity (training)", "专栏7 technician colleges and new technical schools"),
+        Lever("high_skill_training", float, 0.0, 10.0, 1.0, "x 2020 take-up at intermediate level and above",
+              "training towards senior-worker level and above (training)", "专栏6 20万 new high-skilled a year"),
+        Lever("postdoc_quota", float, 0.0, 20000.0, None, "persons a year",
+              "postdoctoral recruitment (talent)", "专栏5 02 5500 postdocs over 2021-2025"),
+        Lever("mediation_capacity", float, 0.0, 10.0, 1.0, "x 2020 capacity", "dispute mediation (labour relations)", "专栏9"),
+        Lever("arbitration_capacity", float, 0.0, 10.0, 1.0, "x 2020 capacity", "arbitration (labour relations)", "专栏9"),
+        Lever("inspection_capacity", float, 0.0, 10.0, 1.0, "x 2020 capacity", "labour inspection (labour relations)", "专栏9"),
+        Lever("ecard_promotion", float, 0.0, 10.0, 1.0, "x 2020 adoption effort",
+              "electronic social security card adoption (public services)", "六 electronic card promotion"),
+        Lever("matching_efficiency", float, 0.1, 5.0, 1.0, "x 2020 matching efficiency",
+              "HR-service matching of job seekers and vacancies (matching)", "六(六) HR service industry"),
+        Lever("hard_to_employ_placement", float, 0.0, 100.0, 0.0, "10k persons a year beyond 2020 practice",
+              "targeted placement of the long-term unemployed (matching)", "专栏3 02 7万 hard-to-employ a year"),
+        Lever("graduate_placement", float, 0.0, 1.0, 0.0, "monthly share of job-seeking graduates placed",
+              "placement of college graduates looking for work (matching)", "专栏3 01 all graduates who want a job placed"),
+        Lever("startup_support", float, 0.0, 100.0, 0.0, "10k persons a year beyond 2020 practice",
+              "start-up loans and training: job seekers starting a business (matching)", "专栏3 04 3万 loans + 3万 trainees a year"),
+        Lever("collective_bargaining", float, 0.0, 1.0, None, "share of employees in firms that bargain",
+              "wage growth in covered firms and fewer wage disputes (wages, labour relations)", "专栏11 03 collective bargaining"),
+    )
+}
+POLICY_FIELD = {"insurance_enforcement": "enforcement"}  # lever name -> Policy field, where they differ
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A lever's dated values: points (month, value); 'step' or 'linear' between them."""
+
+    points: tuple[tuple[int, float | bool], ...]
+    mode: str = "step"
+
+    def at(self, month: int, default):
+        if not self.points or month < self.points[0][0]:
+            return default
+        if self.mode == "step" or len(self.points) == 1:
+            return [value for start, value in self.points if start <= month][-1]
+        for (m0, v0), (m1, v1) in zip(self.points, self.points[1:]):
+            if m0 <= month <= m1:
+                return v0 + (v1 - v0) * (month - m0) / (m1 - m0)
+        return self.points[-1][1]
+
+    def as_data(self) -> dict:
+        from .timeline import format_month
+
+        return {"mode": self.mode, "points": [[format_month(m), v] for m, v in self.points]}
+
+
+@dataclass(frozen=True)
+class Levers:
+    """All of a scenario's lever schedules, and the minimum-wage rule."""
+
+    schedules: dict[str, Schedule] = field(default_factory=dict)
+    minimum_wage: MinimumWagePolicy = field(default_factory=MinimumWagePolicy)
+
+    def policy_at(self, month: int) -> Policy:
+        values = {
+            POLICY_FIELD.get(name, name): schedule.at(month, LEVERS[name].default)
+            for name, schedule in self.schedules.items()
+        }
+        return replace(Policy(minimum_wage=self.minimum_wage), **values)
