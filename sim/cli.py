@@ -1,6 +1,9 @@
 """The `zjsim` command line.
 
-    zjsim run scenarios/baseline.toml [--seed N] [--scale N] [--out DIR] [--start YYYY-MM] [--end YYYY-MM]
+    zjsim run SCENARIO... [--replicates N] [--jobs J] [--seed N] [--scale N] [--out DIR] [--start/--end YYYY-MM]
+    zjsim targets RUN_DIR [--format table|csv|markdown|json]
+    zjsim compare RUN_DIR... [--baseline NAME] [--year YYYY] [--format ...]
+    zjsim scenario validate|show SCENARIO
 
 Bad input (a missing or malformed scenario, an option out of range) prints one
 message naming the file, the key and what is allowed, and exits with status 2
@@ -8,7 +11,6 @@ without a traceback and without a results folder.
 """
 
 import sys
-from contextlib import contextmanager
 
 import click
 
@@ -30,43 +32,125 @@ def main():
     """Zhejiang labour-market and social-insurance simulator (2020 baseline, monthly to 2025)."""
 
 
-class _Silent:
-    def update(self, steps: int) -> None:
-        pass
+FORMATS = click.Choice(["table", "csv", "markdown", "json"])
 
 
-@contextmanager
-def _progress(months: int, label: str):
-    """A progress bar on stderr when it is a terminal; nothing otherwise."""
-    if not sys.stderr.isatty():
-        yield _Silent()
-        return
-    with click.progressbar(length=months, label=label, file=sys.stderr, show_eta=True) as bar:
-        yield bar
+def _task_progress():
+    """Months (one process) or runs (a pool) done / total and the time left, on
+    stderr when it is a terminal."""
+    import time
+
+    started = time.monotonic()
+
+    def report(done: int, total: int, unit: str) -> None:
+        if not sys.stderr.isatty():
+            return
+        elapsed = time.monotonic() - started
+        left = elapsed / done * (total - done)
+        click.echo(f"\r{done}/{total} {unit} done, about {left:.0f} s left ", nl=done == total, err=True)
+
+    return report
 
 
 @main.command()
-@click.argument("scenario_file", metavar="SCENARIO")
-@click.option("--seed", type=int, default=None, help="Root seed (default: the scenario's `seed`).")
-@click.option("--scale", type=float, default=None, help="Persons per row (default: the scenario's, else 100; 1 = whole province).")
+@click.argument("scenario_files", metavar="SCENARIO...", nargs=-1, required=True)
+@click.option("--seed", type=int, default=None, help="Root seed of the run (default: the first scenario's `seed`).")
+@click.option("--scale", type=float, default=None, help="Persons per row (default: the scenarios' `scale`, else 100; 1 = whole province).")
+@click.option("--replicates", type=click.IntRange(min=1), default=1, show_default=True, help="Replicates of each scenario.")
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes (the numbers do not depend on it).")
 @click.option("--out", "out_dir", default="results", show_default=True, help="Folder that receives the run folder.")
 @click.option("--start", default=None, help="First simulated month, YYYY-MM (only 2021-01: the baseline is end-2020).")
 @click.option("--end", default=None, help="Last simulated month, YYYY-MM (default: the scenario's `end`; up to 2035-12).")
-def run(scenario_file, seed, scale, out_dir, start, end):
-    """Simulate SCENARIO from the 2020 baseline and write results/<run-id>/."""
-    from .runner import run_scenario
+def run(scenario_files, seed, scale, replicates, jobs, out_dir, start, end):
+    """Simulate each SCENARIO from the 2020 baseline and write results/<run-id>/.
+
+    Replicate r of every scenario uses the same child seed of the run's root
+    seed (common random numbers), so paired differences isolate the levers."""
+    from .runner import run_scenarios
     from .scenario import load_scenario
 
     try:
-        scenario = load_scenario(scenario_file, seed=seed, scale=scale, start=start, end=end)
-        result = run_scenario(scenario, out_dir, command_line=["zjsim", *sys.argv[1:]], progress_factory=_progress)
+        scenarios = [load_scenario(f, seed=seed, scale=scale, start=start, end=end) for f in scenario_files]
+        result = run_scenarios(scenarios, out_dir, replicates=replicates, jobs=jobs, seed=seed,
+                               command_line=["zjsim", *sys.argv[1:]], progress=_task_progress())
     except InputError as err:
         raise BadInput(str(err)) from None
-    click.echo(_summary(result.table, scenario))
+    click.echo(_summary(result.table, scenarios[0] if len(scenarios) == 1 else None, seed if seed is not None else scenarios[0].seed))
     click.echo(f"\nrun folder: {result.folder}  ({result.seconds:.1f} s)")
 
 
-def _summary(table, scenario) -> str:
+@main.command()
+@click.argument("run_dir")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+def targets(run_dir, fmt):
+    """The 2025 target verdict of each scenario in RUN_DIR (median, 5-95% interval, probability)."""
+    from .targets import COLUMNS, load_run, render, target_table
+
+    try:
+        table = target_table(load_run(run_dir))
+    except InputError as err:
+        raise BadInput(str(err)) from None
+    if table.empty:
+        raise BadInput(f"{run_dir}: the run does not reach 2025; targets are judged on 2025 values")
+    shown = COLUMNS if fmt != "table" else ["scenario", "indicator", "name_zh", "unit", "base_2020", "target_2025",
+                                            "comparison", "median", "p05", "p95", "probability", "verdict"]
+    click.echo(render(table, fmt, shown))
+
+
+@main.command()
+@click.argument("run_dirs", metavar="RUN_DIR...", nargs=-1, required=True)
+@click.option("--baseline", default="baseline", show_default=True, help="Scenario the others are compared with.")
+@click.option("--year", "years", type=int, multiple=True, default=(2025,), show_default=True, help="Year(s) to compare; repeat the option.")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+def compare(run_dirs, baseline, years, fmt):
+    """Scenarios side by side with their paired difference against the baseline."""
+    import pandas as pd
+
+    from .targets import compare_table, load_run, render
+
+    try:
+        frame = pd.concat([load_run(d) for d in run_dirs], ignore_index=True)
+        table = compare_table(frame, baseline, list(years))
+    except InputError as err:
+        raise BadInput(str(err)) from None
+    click.echo(render(table, fmt))
+
+
+@main.group()
+def scenario():
+    """Check and inspect scenario files."""
+
+
+@scenario.command()
+@click.argument("scenario_file", metavar="SCENARIO")
+def validate(scenario_file):
+    """Check SCENARIO (and the files it extends) without running it."""
+    from .scenario import load_scenario
+
+    try:
+        loaded = load_scenario(scenario_file)
+    except InputError as err:
+        raise BadInput(str(err)) from None
+    click.echo(f"{scenario_file}: valid (scenario '{loaded.name}', {len(loaded.levers.schedules)} levers set, "
+               f"{len(loaded.files)} file(s))")
+
+
+@scenario.command()
+@click.argument("scenario_file", metavar="SCENARIO")
+def show(scenario_file):
+    """Print the fully resolved levers of SCENARIO as JSON."""
+    import json
+
+    from .scenario import describe, load_scenario
+
+    try:
+        loaded = load_scenario(scenario_file)
+    except InputError as err:
+        raise BadInput(str(err)) from None
+    click.echo(json.dumps(describe(loaded), indent=2, ensure_ascii=False))
+
+
+def _summary(table, scenario, seed) -> str:
     """The baseline year and the run's last year (or last month if the run ends mid-year)."""
     frame = table.to_pandas()
     last_month = frame["period"][frame["period"].str.len() == 7].max()
@@ -74,7 +158,10 @@ def _summary(table, scenario) -> str:
     last = years[-1] if last_month.endswith("-12") else last_month
     shown = [years[0]] + ([last] if last != years[0] else [])
     pivot = frame[frame["period"].isin(shown)].groupby(["indicator", "period"])["value"].median().unstack()
-    lines = [f"scenario {scenario.name}: seed {scenario.seed}, scale {scenario.scale:g}",
+    replicates = frame["replicate"].nunique()
+    title = f"scenario {scenario.name}" if scenario else f"scenarios {', '.join(dict.fromkeys(frame['scenario']))}"
+    lines = [f"{title}: seed {seed}, {replicates} replicate(s); medians over replicates and scenarios" if not scenario
+             else f"{title}: seed {seed}, scale {scenario.scale:g}, {replicates} replicate(s)",
              f"{'indicator':<30} {'unit':<14}" + "".join(f"{p:>12}" for p in shown)]
     for key in SUMMARY:
         cells = []

@@ -7,7 +7,9 @@ renamed when complete, so an interrupted or failed run leaves nothing that
 looks finished.
 """
 
+import concurrent.futures
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -30,7 +32,7 @@ from .errors import InputError
 from .model import LabourModel
 from .scenario import Scenario
 from .streams import replicate_seeds
-from .timeline import format_month
+from .timeline import format_month, parse_month
 
 SCHEMA = pa.schema(
     [
@@ -52,14 +54,24 @@ class RunResult:
     seconds: float
 
 
-def simulate(scenario: Scenario, replicate: int, seed: np.random.SeedSequence, calibration: Calibration,
+def simulate(scenario: Scenario, replicate: int, seed: np.random.SeedSequence, calibration: Calibration | None = None,
              progress: Callable[[int], None] | None = None) -> list[tuple]:
     """Rows (scenario, replicate, period, indicator, value) of one replicate: annual then monthly."""
-    model = LabourModel(seed=seed, scale=scenario.scale, policy=scenario.policy, calibration=calibration)
+    model = LabourModel(seed=seed, scale=scenario.scale, policy=scenario.levers, calibration=calibration or _calibration())
     model.run_until(scenario.end, progress)
     annual = [(scenario.name, replicate, f"{year:04d}", key, value) for year, key, value in model.recorder.annual()]
     monthly = [(scenario.name, replicate, format_month(month), key, value) for month, key, value in model.recorder.monthly()]
     return annual + monthly
+
+
+@functools.cache
+def _calibration() -> Calibration:
+    """The calibration, read once per process (worker processes read their own)."""
+    return Calibration.load()
+
+
+def _task(scenario: Scenario, replicate: int, seed: np.random.SeedSequence) -> tuple[int, list[tuple]]:
+    return replicate, simulate(scenario, replicate, seed)
 
 
 def rows_to_table(rows: list[tuple]) -> pa.Table:
@@ -97,8 +109,8 @@ def _versions() -> dict:
     return versions
 
 
-def _run_id(scenario: Scenario, started: dt.datetime, out_dir: Path) -> str:
-    base = f"{scenario.name}-{started:%Y%m%dT%H%M%S}-seed{scenario.seed}"
+def _run_id(scenario: Scenario | None, seed: int, started: dt.datetime, out_dir: Path) -> str:
+    base = f"{scenario.name if scenario else 'ensemble'}-{started:%Y%m%dT%H%M%S}-seed{seed}"
     run_id, n = base, 1
     while (out_dir / run_id).exists():
         n += 1
@@ -106,9 +118,26 @@ def _run_id(scenario: Scenario, started: dt.datetime, out_dir: Path) -> str:
     return run_id
 
 
-def run_scenario(scenario: Scenario, out_dir: str | Path = "results", *, replicates: int = 1,
-                 command_line: list[str] | None = None, progress_factory=None) -> RunResult:
-    """Simulate `replicates` replicates and write `out_dir/<run-id>/` atomically."""
+def run_scenarios(scenarios: list[Scenario], out_dir: str | Path = "results", *, replicates: int = 1, jobs: int = 1,
+                  seed: int | None = None, command_line: list[str] | None = None, progress=None) -> RunResult:
+    """Simulate every scenario `replicates` times into one run folder, written atomically.
+
+    All scenarios share the run's root seed (`seed`, else the first scenario's),
+    so replicate r of every scenario uses the same child seed: paired
+    differences between scenarios isolate their levers.  Tasks run in a
+    process pool of `jobs` workers; rows are assembled in (scenario,
+    replicate) order, so the bytes do not depend on `jobs`.
+    """
+    if not scenarios:
+        raise InputError("no scenario given")
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise InputError(f"scenario names must differ within a run; got {', '.join(names)}")
+    scales = {s.scale for s in scenarios}
+    if len(scales) > 1:
+        raise InputError(f"scenarios have different scales ({', '.join(f'{x:g}' for x in sorted(scales))}); give --scale")
+    if replicates < 1 or jobs < 1:
+        raise InputError("--replicates and --jobs must be at least 1")
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -116,37 +145,61 @@ def run_scenario(scenario: Scenario, out_dir: str | Path = "results", *, replica
         raise InputError(f"cannot create the output folder ({err.strerror})", file=str(out_dir)) from None
     if not os.access(out_dir, os.W_OK):
         raise InputError("the output folder is not writable", file=str(out_dir))
-    calibration = Calibration.load()
+    root_seed = scenarios[0].seed if seed is None else seed
+    calibration = _calibration()
     started = dt.datetime.now(dt.timezone.utc)
-    run_id = _run_id(scenario, started, out_dir)
-    seeds = replicate_seeds(scenario.seed, replicates)
-    months = scenario.end - scenario.start + 1
+    run_id = _run_id(scenarios[0] if len(scenarios) == 1 else None, root_seed, started, out_dir)
+    seeds = replicate_seeds(root_seed, replicates)
+    tasks = [(i, r) for i in range(len(scenarios)) for r in range(replicates)]
 
     staging = out_dir / f".incomplete-{run_id}"
     staging.mkdir()
     try:
-        rows = []
-        for replicate, seed in enumerate(seeds):
-            if progress_factory is None:
-                rows += simulate(scenario, replicate, seed, calibration)
-            else:
-                with progress_factory(months, f"{scenario.name} r{replicate}") as bar:
-                    rows += simulate(scenario, replicate, seed, calibration, bar.update)
-        table = rows_to_table(rows)
+        results: dict[tuple[int, int], list[tuple]] = {}
+        if jobs == 1:  # in this process: progress month by month
+            months = [scenarios[i].end - scenarios[i].start + 1 for i, _ in tasks]
+            done = 0
+
+            def step(n: int) -> None:
+                nonlocal done
+                done += n
+                if progress:
+                    progress(done, sum(months), "months")
+
+            for i, r in tasks:
+                results[i, r] = simulate(scenarios[i], r, seeds[r], calibration, step)
+        else:
+            with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
+                futures = {pool.submit(_task, scenarios[i], r, seeds[r]): (i, r) for i, r in tasks}
+                for future in concurrent.futures.as_completed(futures):
+                    results[futures[future]] = future.result()[1]
+                    if progress:
+                        progress(len(results), len(tasks), "runs")
+        table = rows_to_table([row for key in sorted(results) for row in results[key]])
         pq.write_table(table, staging / "indicators.parquet")
+        outputs = ["indicators.parquet"]
+        if all(s.end >= parse_month("2025-12") for s in scenarios):
+            from .targets import target_table
+
+            pq.write_table(pa.Table.from_pandas(target_table(table.to_pandas()), preserve_index=False), staging / "targets.parquet")
+            outputs.append("targets.parquet")
         finished = dt.datetime.now(dt.timezone.utc)
         manifest = {
             "run_id": run_id,
             "scenarios": [
-                {"name": scenario.name, "file": scenario.path, "sha256": scenario.sha256, "text": scenario.text}
+                {"name": s.name, "file": s.path, "sha256": s.sha256, "text": s.text,
+                 "files": [{"path": path, "text": text} for path, text in s.files],
+                 "seed": s.seed, "start": format_month(s.start), "end": format_month(s.end)}
+                for s in scenarios
             ],
-            "seed": scenario.seed,
+            "seed": root_seed,
             "replicates": [
                 {"replicate": r, "entropy": str(s.entropy), "spawn_key": list(s.spawn_key)} for r, s in enumerate(seeds)
             ],
-            "scale": scenario.scale,
-            "start": format_month(scenario.start),
-            "end": format_month(scenario.end),
+            "scale": scenarios[0].scale,
+            "jobs": jobs,
+            "start": format_month(min(s.start for s in scenarios)),
+            "end": format_month(max(s.end for s in scenarios)),
             "code": {"package": "zjsim", "version": __version__, **_git_commit()},
             "calibration_sha256": calibration.digest,
             "python": sys.version.split()[0],
@@ -155,7 +208,7 @@ def run_scenario(scenario: Scenario, out_dir: str | Path = "results", *, replica
             "command_line": command_line if command_line is not None else sys.argv,
             "started_at": started.isoformat(timespec="seconds"),
             "finished_at": finished.isoformat(timespec="seconds"),
-            "outputs": {"indicators.parquet": sha256_file(staging / "indicators.parquet")},
+            "outputs": {name: sha256_file(staging / name) for name in outputs},
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         folder = out_dir / run_id
@@ -164,3 +217,8 @@ def run_scenario(scenario: Scenario, out_dir: str | Path = "results", *, replica
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return RunResult(folder=folder, table=table, seconds=(finished - started).total_seconds())
+
+
+def run_scenario(scenario: Scenario, out_dir: str | Path = "results", **options) -> RunResult:
+    """One scenario (see `run_scenarios`)."""
+    return run_scenarios([scenario], out_dir, **options)

@@ -1,0 +1,166 @@
+"""The 2025 target verdict and scenario comparisons, from a run's indicators.
+
+For every scenario and plan indicator (`calibration/plan_indicators_2025.csv`):
+the simulated value that the target is judged against, per replicate —
+the 2025 value, or for cumulative targets (`kind = flow_cumulative_5y`) the sum
+of 2021-2025 — its median and 5-95% interval over replicates, the probability
+of meeting the target (the share of replicates that meet it) and a verdict.
+
+Rules (`comparison` column of the plan table):
+    >=               value >= target
+    about_or_below   value <= target x (1 + ABOUT)   ("about 5.5% or less")
+    about_or_above   value >= target x (1 - ABOUT)   ("about 40%")
+Verdicts: met when the probability is at least MET (0.9), at risk when at
+least AT_RISK (0.5), missed below that.
+"""
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .calibration import CALIBRATION_DIR
+from .errors import InputError
+
+ABOUT = 0.02
+MET, AT_RISK = 0.9, 0.5
+FIRST_YEAR, TARGET_YEAR = 2021, 2025
+COLUMNS = ["scenario", "indicator", "name_zh", "name_en", "unit", "base_2020", "target_2025", "comparison",
+           "median", "p05", "p95", "probability", "verdict", "replicates"]
+
+
+def plan_indicators() -> list[dict]:
+    with (CALIBRATION_DIR / "plan_indicators_2025.csv").open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def judged_values(frame: pd.DataFrame, row: dict) -> pd.DataFrame:
+    """Per (scenario, replicate): the value the target is judged against."""
+    annual = frame[(frame["indicator"] == row["id"]) & (frame["period"].str.len() == 4)]
+    years = annual["period"].astype(int)
+    if row["kind"] == "flow_cumulative_5y":
+        chosen = annual[(years >= FIRST_YEAR) & (years <= TARGET_YEAR)]
+        return chosen.groupby(["scenario", "replicate"], sort=False)["value"].sum().reset_index()
+    return annual[years == TARGET_YEAR][["scenario", "replicate", "value"]]
+
+
+def meets(values: np.ndarray, target: float, comparison: str) -> np.ndarray:
+    if comparison == ">=":
+        return values >= target
+    if comparison == "about_or_below":
+        return values <= target * (1 + ABOUT)
+    if comparison == "about_or_above":
+        return values >= target * (1 - ABOUT)
+    raise InputError(f"unknown comparison {comparison!r}; allowed: >=, about_or_below, about_or_above",
+                     file=str(CALIBRATION_DIR / "plan_indicators_2025.csv"), key="comparison")
+
+
+def verdict(probability: float) -> str:
+    return "met" if probability >= MET else "at risk" if probability >= AT_RISK else "missed"
+
+
+def target_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The verdict table of a run's indicators (all scenarios)."""
+    rows = []
+    scenarios = list(dict.fromkeys(frame["scenario"]))
+    for plan in plan_indicators():
+        values = judged_values(frame, plan)
+        target = float(plan["target_2025"])
+        for scenario in scenarios:
+            v = values.loc[values["scenario"] == scenario, "value"].to_numpy(dtype=float)
+            if len(v) == 0:
+                continue
+            probability = float(meets(v, target, plan["comparison"]).mean())
+            rows.append({
+                "scenario": scenario, "indicator": plan["id"], "name_zh": plan["name_zh"], "name_en": plan["name_en"],
+                "unit": plan["unit"], "base_2020": float(plan["base_2020"]) if plan["base_2020"] else np.nan,
+                "target_2025": target, "comparison": plan["comparison"],
+                "median": float(np.median(v)), "p05": float(np.percentile(v, 5)), "p95": float(np.percentile(v, 95)),
+                "probability": probability, "verdict": verdict(probability), "replicates": len(v),
+            })
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def compare_table(frame: pd.DataFrame, baseline: str, years: list[int]) -> pd.DataFrame:
+    """Each scenario against the baseline, paired by replicate: per indicator and
+    year (and the 2021-2025 total of cumulative flows), the scenario's median and
+    the median and 5-95% interval of the paired difference."""
+    scenarios = list(dict.fromkeys(frame["scenario"]))
+    if baseline not in scenarios:
+        raise InputError(f"baseline scenario '{baseline}' is not in the run(s); scenarios are: {', '.join(scenarios)}",
+                         key="--baseline")
+    annual = frame[frame["period"].str.len() == 4]
+    cumulative = {row["id"] for row in plan_indicators() if row["kind"] == "flow_cumulative_5y"}
+    pieces = [annual[annual["period"].isin([str(y) for y in years])]]
+    flows = annual[annual["indicator"].isin(cumulative) & annual["period"].astype(int).between(FIRST_YEAR, TARGET_YEAR)]
+    totals = flows.groupby(["scenario", "replicate", "indicator"], as_index=False)["value"].sum()
+    totals["period"] = f"{FIRST_YEAR}-{TARGET_YEAR}"
+    pieces.append(totals)
+    values = pd.concat(pieces, ignore_index=True)
+    base = values[values["scenario"] == baseline].rename(columns={"value": "baseline"}).drop(columns="scenario")
+    paired = values.merge(base, on=["replicate", "period", "indicator"], how="inner")
+    paired["difference"] = paired["value"] - paired["baseline"]
+    grouped = paired.groupby(["scenario", "indicator", "period"], sort=False)
+    table = grouped.agg(
+        median=("value", "median"),
+        baseline_median=("baseline", "median"),
+        difference=("difference", "median"),
+        difference_p05=("difference", lambda d: np.percentile(d, 5)),
+        difference_p95=("difference", lambda d: np.percentile(d, 95)),
+        replicates=("difference", "size"),
+    ).reset_index()
+    order = {name: i for i, name in enumerate(scenarios)}
+    return table.sort_values(["indicator", "period", "scenario"], key=lambda c: c.map(order) if c.name == "scenario" else c,
+                             kind="stable").reset_index(drop=True)
+
+
+def load_run(folder: str | Path) -> pd.DataFrame:
+    folder = Path(folder)
+    path = folder / "indicators.parquet"
+    if not path.exists():
+        raise InputError("not a run folder: indicators.parquet is missing", file=str(folder))
+    try:
+        return pd.read_parquet(path)
+    except Exception as err:  # pyarrow raises several kinds for a damaged file
+        raise InputError(f"cannot read indicators.parquet ({err.__class__.__name__})", file=str(path)) from None
+
+
+# -- formatting --------------------------------------------------------------
+def _width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        if value != value:
+            return "-"
+        return f"{value:,.1f}" if abs(value) >= 100 else f"{value:,.2f}"
+    return str(value)
+
+
+def render(table: pd.DataFrame, fmt: str, columns: list[str] | None = None) -> str:
+    """table (aligned, wide characters counted double), csv, markdown or json."""
+    columns = columns or list(table.columns)
+    if fmt == "csv":
+        return table.to_csv(index=False)
+    if fmt == "json":
+        return json.dumps(json.loads(table.to_json(orient="records", force_ascii=False)), indent=2, ensure_ascii=False)
+    cells = [[_cell(v) for v in row] for row in table[columns].itertuples(index=False)]
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+        return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
+    widths = [max([_width(c)] + [_width(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    numeric = [table[c].dtype.kind in "fi" for c in columns]
+
+    def line(row):
+        parts = []
+        for text, width, is_number in zip(row, widths, numeric):
+            pad = " " * (width - _width(text))
+            parts.append(pad + text if is_number else text + pad)
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line(columns), line(["-" * w for w in widths])] + [line(row) for row in cells])
