@@ -93,10 +93,10 @@ INDICATORS = (
               "(full-caliber urban unit average wage).",
               lambda p: _average_wage([p]), _average_wage),
     Indicator("minimum_wage_to_average_wage", "%", "rate",
-              "Tier-1 monthly minimum wage x 12 over the social average wage; the year's value uses the minimum in "
-              "force in December and the year's average wage.",
-              lambda p: _ratio(12.0 * p["minimum_wage"], _average_wage([p])),
-              lambda months: _ratio(12.0 * months[-1]["minimum_wage"], _average_wage(months))),
+              "Tier-1 monthly minimum wage x 12 over the social average wage of the previous year (the latest "
+              "published when the standard is set); the year's value uses the minimum in force in December.",
+              lambda p: _ratio(12.0 * p["minimum_wage"], p["previous_average_wage"]),
+              lambda months: _ratio(12.0 * months[-1]["minimum_wage"], months[-1]["previous_average_wage"])),
     flow("vocational_training", "training_person_times",
          "Vocational skill training person-times: enrolments on skills courses at training providers.",
          unit="10k person-times"),
@@ -158,6 +158,7 @@ def count_parts(model) -> Parts:
         "urban_unit_employees": int(np.count_nonzero(urban_units)),
         "urban_unit_wage_bill": float(people.wage[urban_units].sum(dtype=np.float64)),
         "minimum_wage": float(model.minimum_wage[0]),
+        "previous_average_wage": float(model.annual_average_wage[model.month // 12 - 1]),
         "pension_insured": int(np.count_nonzero(alive & pension)),
         "unemployment_insured": int(np.count_nonzero(alive & people.unemployment_insured)),
         "work_injury_insured": int(np.count_nonzero(alive & people.work_injury_insured)),

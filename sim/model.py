@@ -52,10 +52,12 @@ class LabourModel(mesa.Model):
         )
         self.government = Government(self, self.policy, self.calibration.stocks("wages.minimum_wage_tiers"))
         self.processes = [process(self) for process in STEP_ORDER]
+        # Published social average wages by year: 2019 from the data, later years simulated.
+        self.annual_average_wage = {BASELINE_MONTH // 12 - 1: self.calibration.stocks("wages.average_2019")}
         self.recorder = Recorder()
         baseline = next(p for p in self.processes if p.name == "labour_relations").baseline_flows()
         self.recorder.record(self, self.month, baseline, simulated=False)
-        self.annual_average_wage = {self.month // 12: self.recorder.annual_average_wage(self.month // 12)}
+        self.annual_average_wage[self.month // 12] = self.recorder.annual_average_wage(self.month // 12)
 
     # -- the month ---------------------------------------------------------------
     def step(self) -> None:
