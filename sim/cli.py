@@ -151,23 +151,25 @@ def show(scenario_file):
 
 
 def _summary(table, scenario, seed) -> str:
-    """The baseline year and the run's last year (or last month if the run ends mid-year)."""
+    """2020 and the last year (or last month) of the main indicators, per scenario
+    (medians over replicates)."""
     frame = table.to_pandas()
     last_month = frame["period"][frame["period"].str.len() == 7].max()
     years = sorted(frame["period"][frame["period"].str.len() == 4].unique())
     last = years[-1] if last_month.endswith("-12") else last_month
-    shown = [years[0]] + ([last] if last != years[0] else [])
-    pivot = frame[frame["period"].isin(shown)].groupby(["indicator", "period"])["value"].median().unstack()
+    names = list(dict.fromkeys(frame["scenario"]))
     replicates = frame["replicate"].nunique()
-    title = f"scenario {scenario.name}" if scenario else f"scenarios {', '.join(dict.fromkeys(frame['scenario']))}"
-    lines = [f"{title}: seed {seed}, {replicates} replicate(s); medians over replicates and scenarios" if not scenario
-             else f"{title}: seed {seed}, scale {scenario.scale:g}, {replicates} replicate(s)",
-             f"{'indicator':<30} {'unit':<14}" + "".join(f"{p:>12}" for p in shown)]
+    medians = frame[frame["period"].isin([years[0], last])].groupby(["scenario", "indicator", "period"])["value"].median()
+    columns = [(names[0], years[0], years[0])] + [(name, last, f"{name} {last}" if len(names) > 1 else last) for name in names]
+    scale = f", scale {scenario.scale:g}" if scenario else ""
+    lines = [f"scenario(s) {', '.join(names)}: seed {seed}{scale}, {replicates} replicate(s)",
+             f"{'indicator':<30} {'unit':<14}" + "".join(f"{label:>{max(12, len(label) + 1)}}" for _, _, label in columns)]
     for key in SUMMARY:
         cells = []
-        for period in shown:
-            value = pivot.loc[key, period] if key in pivot.index and period in pivot.columns else float("nan")
-            cells.append(f"{value:>12,.2f}" if value == value else f"{'-':>12}")
+        for name, period, label in columns:
+            value = medians.get((name, key, period), float("nan"))
+            width = max(12, len(label) + 1)
+            cells.append(f"{value:>{width},.2f}" if value == value else f"{'-':>{width}}")
         lines.append(f"{key:<30} {BY_ID[key].unit:<14}" + "".join(cells))
     return "\n".join(lines)
 

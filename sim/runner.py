@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import multiprocessing
 import os
 import platform
 import shutil
@@ -169,7 +170,10 @@ def run_scenarios(scenarios: list[Scenario], out_dir: str | Path = "results", *,
             for i, r in tasks:
                 results[i, r] = simulate(scenarios[i], r, seeds[r], calibration, step)
         else:
-            with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
+            # forkserver: workers start from a clean process, not a fork of this
+            # (multi-threaded) one.
+            context = multiprocessing.get_context("forkserver")
+            with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
                 futures = {pool.submit(_task, scenarios[i], r, seeds[r]): (i, r) for i, r in tasks}
                 for future in concurrent.futures.as_completed(futures):
                     results[futures[future]] = future.result()[1]

@@ -100,7 +100,7 @@ def compare_table(frame: pd.DataFrame, baseline: str, years: list[int]) -> pd.Da
     pieces.append(totals)
     values = pd.concat(pieces, ignore_index=True)
     base = values[values["scenario"] == baseline].rename(columns={"value": "baseline"}).drop(columns="scenario")
-    paired = values.merge(base, on=["replicate", "period", "indicator"], how="inner")
+    paired = values[values["scenario"] != baseline].merge(base, on=["replicate", "period", "indicator"], how="inner")
     paired["difference"] = paired["value"] - paired["baseline"]
     grouped = paired.groupby(["scenario", "indicator", "period"], sort=False)
     table = grouped.agg(

@@ -6,7 +6,9 @@ level for the firm's ownership (non-private or private, solved at build so the
 experience, firm premium and an individual draw).  Every January wages rise by
 the nominal growth rate with an individual spread.  The government agent sets
 the minimum-wage tiers each month from its policy; employees of firms that
-comply are paid at least their tier's minimum.
+comply are paid at least their tier's minimum.  When the minimum rises, firms
+whose wage bill it raises cut the employment they want and some stop
+complying (the low-wage employment and compliance effects of the lever).
 """
 
 import numpy as np
@@ -74,7 +76,10 @@ def covered_firms(sizes: np.ndarray, alive: np.ndarray, share: float) -> np.ndar
 class Wages(Process):
     name = "wages"
     person_columns = PERSON_COLUMNS
-    flows = {"raised_to_minimum": "employees whose wage was raised to the minimum"}
+    flows = {
+        "raised_to_minimum": "employees whose wage was raised to the minimum",
+        "firms_evading_minimum_wage": "firms that stop complying after a minimum-wage rise",
+    }
 
     def step(self, month: int) -> None:
         model, people = self.model, self.model.people
@@ -86,10 +91,30 @@ class Wages(Process):
             raise_ = self.rng(month, "raise").normal(np.log1p(growth) - sd * sd / 2.0, sd, len(earners))
             raise_ += self.param("bargaining_premium") * self._bargaining_cover(earners)
             people.wage[earners] *= np.exp(raise_).astype(np.float32)
+        previous = model.minimum_wage.copy()
         model.government.set_minimum_wage(month)
+        if np.any(model.minimum_wage > previous):
+            self._respond_to_minimum_wage(month)
         model.flows["raised_to_minimum"] += apply_minimum_wage(
             people, model.firms, model.minimum_wage, np.flatnonzero(people.status == Status.UNIT)
         )
+
+    def _respond_to_minimum_wage(self, month: int) -> None:
+        """Firms facing a higher minimum: each complying firm's wage bill would rise
+        by the gap of its low-paid employees to the new floor; it cuts desired
+        employment by `minimum_wage_demand_elasticity` x that rise, and stops
+        complying with a chance of `minimum_wage_evasion` x that rise."""
+        model, people, firms = self.model, self.model.people, self.model.firms
+        employees = np.flatnonzero(people.status == Status.UNIT)
+        firm = people.firm[employees]
+        wage = people.wage[employees].astype(np.float64)
+        gap = np.maximum(model.minimum_wage[people.tier[employees]] - wage, 0.0) * firms.complies_min_wage[firm]
+        bill = np.bincount(firm, weights=wage, minlength=firms.n)
+        rise = np.divide(np.bincount(firm, weights=gap, minlength=firms.n), bill, out=np.zeros(firms.n), where=bill > 0)
+        firms.target *= (1.0 - np.minimum(self.param("minimum_wage_demand_elasticity") * rise, 0.9)).astype(np.float32)
+        evades = firms.complies_min_wage & (self.rng(month, "evasion").random(firms.n) < self.param("minimum_wage_evasion") * rise)
+        firms.complies_min_wage[evades] = False
+        model.flows["firms_evading_minimum_wage"] += int(np.count_nonzero(evades))
 
     def _bargaining_cover(self, earners: np.ndarray) -> np.ndarray:
         """1 for unit employees of firms under collective bargaining, else 0."""

@@ -1,0 +1,94 @@
+"""The target verdict and comparisons against hand-computed cases, and ensembles."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.runner import run_scenarios
+from sim.scenario import load_scenario
+from sim.targets import compare_table, render, target_table
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def frame_of(rows):
+    return pd.DataFrame(rows, columns=["scenario", "replicate", "period", "indicator", "value"])
+
+
+def test_probabilities_and_intervals_of_a_hand_computed_case():
+    # Five replicates of the pension stock in 2025 (target >= 4500) and of new
+    # urban jobs 2021-2025 (cumulative, target >= 500: 100 a year).
+    rows = []
+    for r, pension in enumerate([4400.0, 4480.0, 4500.0, 4600.0, 4700.0]):
+        rows.append(("s", r, "2025", "pension_insured", pension))
+        for year in range(2021, 2026):
+            rows.append(("s", r, str(year), "new_urban_jobs", 90.0 + 5 * r))  # sums 450, 475, 500, 525, 550
+        rows.append(("s", r, "2020", "new_urban_jobs", 1000.0))  # not part of 2021-2025
+    table = target_table(frame_of(rows)).set_index("indicator")
+    pension = table.loc["pension_insured"]
+    assert pension["probability"] == pytest.approx(0.6)  # 4500, 4600, 4700 meet >= 4500
+    assert pension["median"] == 4500.0
+    assert pension["p05"] == pytest.approx(np.percentile([4400, 4480, 4500, 4600, 4700], 5))  # 4416
+    assert pension["p95"] == pytest.approx(4680.0)
+    assert pension["verdict"] == "at risk"
+    jobs = table.loc["new_urban_jobs"]
+    assert jobs["median"] == 500.0 and jobs["probability"] == pytest.approx(0.6)
+    assert jobs["base_2020"] != jobs["base_2020"]  # no base in the plan table
+
+
+def test_about_rules_and_verdict_thresholds():
+    rows = [("s", r, "2025", "surveyed_unemployment_rate", v) for r, v in enumerate([5.0, 5.6, 5.62, 5.7])]
+    rows += [("s", r, "2025", "minimum_wage_to_average_wage", v) for r, v in enumerate([39.3, 39.1, 38.0, 41.0])]
+    table = target_table(frame_of(rows)).set_index("indicator")
+    # about 5.5 or less: within 2% above 5.5 (<= 5.61) meets
+    assert table.loc["surveyed_unemployment_rate", "probability"] == pytest.approx(0.5)
+    assert table.loc["surveyed_unemployment_rate", "verdict"] == "at risk"
+    # about 40: within 2% below (>= 39.2) meets
+    assert table.loc["minimum_wage_to_average_wage", "probability"] == pytest.approx(0.5)
+
+
+def test_paired_differences_use_the_same_replicate():
+    rows = [("baseline", r, "2025", "employed", 100.0 + r) for r in range(3)]
+    rows += [("plan", r, "2025", "employed", 110.0 + 2 * r) for r in range(3)]  # differences 10, 11, 12
+    table = compare_table(frame_of(rows), "baseline", [2025])
+    assert list(table["scenario"]) == ["plan"]
+    row = table.iloc[0]
+    assert row["difference"] == 11.0 and row["difference_p05"] == pytest.approx(10.1) and row["difference_p95"] == pytest.approx(11.9)
+    assert "plan" in render(table, "table") and render(table, "csv").startswith("scenario,indicator")
+
+
+def test_ensemble_bytes_do_not_depend_on_jobs_and_replicates_share_seeds(tmp_path):
+    scenarios = [load_scenario(ROOT / f"scenarios/{n}.toml", scale=4000, end="2025-12") for n in ("baseline", "insurance_drive")]
+    one = run_scenarios(scenarios, tmp_path / "one", replicates=2, jobs=1)
+    two = run_scenarios(scenarios, tmp_path / "two", replicates=2, jobs=2)
+    for name in ("indicators.parquet", "targets.parquet"):
+        assert (one.folder / name).read_bytes() == (two.folder / name).read_bytes()
+    frame = pd.read_parquet(one.folder / "indicators.parquet")
+    pop = frame[(frame["indicator"] == "resident_population") & (frame["period"] == "2021-06")].set_index(["scenario", "replicate"])["value"]
+    # Common random numbers: the insurance lever does not touch demography, so
+    # replicate r has the same population in both scenarios; replicates differ.
+    assert pop["baseline", 0] == pop["insurance_drive", 0] and pop["baseline", 0] != pop["baseline", 1]
+
+
+def test_targets_and_compare_commands(tmp_path):
+    out = tmp_path / "runs"
+    cli = [sys.executable, str(ROOT / "cli.py")]
+    done = subprocess.run(cli + ["run", str(ROOT / "scenarios/baseline.toml"), str(ROOT / "scenarios/plan.toml"),
+                                 "--scale", "5000", "--replicates", "2", "--out", str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    folder = next(out.iterdir())
+    shown = subprocess.run(cli + ["targets", str(folder)], capture_output=True, text=True)
+    assert shown.returncode == 0 and "城镇调查失业率" in shown.stdout and "verdict" in shown.stdout
+    data = subprocess.run(cli + ["targets", str(folder), "--format", "json"], capture_output=True, text=True)
+    stored = pd.read_parquet(folder / "targets.parquet")
+    assert data.returncode == 0 and str(round(stored["median"].iloc[0], 6))[:6] in data.stdout
+    compared = subprocess.run(cli + ["compare", str(folder), "--format", "csv"], capture_output=True, text=True)
+    assert compared.returncode == 0 and compared.stdout.startswith("scenario,indicator,period")
+    bad = subprocess.run(cli + ["compare", str(folder), "--baseline", "nope"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "baseline scenario 'nope' is not in the run(s)" in bad.stderr
+    missing = subprocess.run(cli + ["targets", str(tmp_path)], capture_output=True, text=True)
+    assert missing.returncode == 2 and "indicators.parquet is missing" in missing.stderr and "Traceback" not in missing.stderr
