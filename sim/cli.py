@@ -92,8 +92,8 @@ def targets(run_dir, fmt):
         raise BadInput(str(err)) from None
     if table.empty:
         raise BadInput(f"{run_dir}: the run does not reach 2025; targets are judged on 2025 values")
-    shown = COLUMNS if fmt != "table" else ["scenario", "indicator", "name_zh", "unit", "base_2020", "target_2025",
-                                            "comparison", "median", "p05", "p95", "probability", "verdict"]
+    shown = COLUMNS if fmt != "table" else ["scenario", "indicator", "name_zh", "name_en", "unit", "base_2020",
+                                            "target_2025", "comparison", "median", "p05", "p95", "probability", "verdict"]
     click.echo(render(table, fmt, shown))
 
 

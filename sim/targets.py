@@ -31,6 +31,25 @@ COLUMNS = ["scenario", "indicator", "name_zh", "name_en", "unit", "base_2020", "
            "median", "p05", "p95", "probability", "verdict", "replicates"]
 
 
+# Names of the indicators the plan table does not list.
+EXTRA_NAMES = {
+    "resident_population": ("常住人口", "Resident population"),
+    "employed": ("就业人员", "Employed persons"),
+    "labour_force": ("劳动力", "Labour force"),
+    "average_wage": ("城镇单位就业人员平均工资", "Social average wage"),
+}
+
+
+def indicator_names() -> dict[str, tuple[str, str, str]]:
+    """id -> (Chinese name, English name, unit) for every indicator a run writes."""
+    from .indicators import BY_ID
+
+    names = {row["id"]: (row["name_zh"], row["name_en"], row["unit"]) for row in plan_indicators()}
+    for key, (zh, en) in EXTRA_NAMES.items():
+        names[key] = (zh, en, BY_ID[key].unit)
+    return names
+
+
 def plan_indicators() -> list[dict]:
     with (CALIBRATION_DIR / "plan_indicators_2025.csv").open(encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
@@ -111,6 +130,9 @@ def compare_table(frame: pd.DataFrame, baseline: str, years: list[int]) -> pd.Da
         difference_p95=("difference", lambda d: np.percentile(d, 95)),
         replicates=("difference", "size"),
     ).reset_index()
+    names = indicator_names()
+    for position, column in enumerate(("name_zh", "name_en", "unit")):
+        table.insert(2 + position, column, [names.get(key, ("", "", ""))[position] for key in table["indicator"]])
     order = {name: i for i, name in enumerate(scenarios)}
     return table.sort_values(["indicator", "period", "scenario"], key=lambda c: c.map(order) if c.name == "scenario" else c,
                              kind="stable").reset_index(drop=True)

@@ -87,7 +87,7 @@ def test_targets_and_compare_commands(tmp_path):
     stored = pd.read_parquet(folder / "targets.parquet")
     assert data.returncode == 0 and str(round(stored["median"].iloc[0], 6))[:6] in data.stdout
     compared = subprocess.run(cli + ["compare", str(folder), "--format", "csv"], capture_output=True, text=True)
-    assert compared.returncode == 0 and compared.stdout.startswith("scenario,indicator,period")
+    assert compared.returncode == 0 and compared.stdout.startswith("scenario,indicator,name_zh,name_en,unit,period")
     bad = subprocess.run(cli + ["compare", str(folder), "--baseline", "nope"], capture_output=True, text=True)
     assert bad.returncode == 2 and "baseline scenario 'nope' is not in the run(s)" in bad.stderr
     missing = subprocess.run(cli + ["targets", str(tmp_path)], capture_output=True, text=True)
