@@ -4,6 +4,7 @@
     zjsim targets RUN_DIR [--format table|csv|markdown|json]
     zjsim compare RUN_DIR... [--baseline NAME] [--year YYYY] [--format ...]
     zjsim scenario validate|show SCENARIO
+    zjsim reproduce RUN_DIR
 
 Bad input (a missing or malformed scenario, an option out of range) prints one
 message naming the file, the key and what is allowed, and exits with status 2
@@ -114,6 +115,29 @@ def compare(run_dirs, baseline, years, fmt):
     except InputError as err:
         raise BadInput(str(err)) from None
     click.echo(render(table, fmt))
+
+
+@main.command()
+@click.argument("run", metavar="RUN_DIR")
+@click.option("--out", "out_dir", default="results", show_default=True, help="Folder that receives the rerun.")
+def reproduce(run, out_dir):
+    """Rerun RUN_DIR (or its manifest.json) exactly and compare every output's checksum."""
+    from .reproduce import reproduce as rerun
+
+    try:
+        report = rerun(run, out_dir)
+    except InputError as err:
+        raise BadInput(str(err)) from None
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if report.ok:
+        click.echo(f"reproduced: {len(report.identical)} files identical (rerun in {report.folder})")
+        return
+    click.echo(f"NOT reproduced: {len(report.differing)} file(s) differ, {len(report.identical)} identical "
+               f"(rerun in {report.folder})")
+    for line in report.details:
+        click.echo(line)
+    sys.exit(1)
 
 
 @main.group()
