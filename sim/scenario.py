@@ -219,6 +219,20 @@ def _value(check: _Checker, key: str, lever, value):
     return check.number(key, value, lever.lo, lever.hi)
 
 
+def _path_points(check: _Checker, key: str, raw, start: int, end: int, value) -> tuple[tuple[int, object], ...]:
+    """[["YYYY-MM", v], ...] -> ((month, value), ...), months within the run and increasing."""
+    if not isinstance(raw, list) or not raw:
+        check.fail(key, "expected a non-empty list of [\"YYYY-MM\", value] points")
+    points = []
+    for i, point in enumerate(raw):
+        if not isinstance(point, list) or len(point) != 2:
+            check.fail(f"{key}[{i}]", "expected [\"YYYY-MM\", value]")
+        points.append((check.month(f"{key}[{i}]", point[0], start, end), value(f"{key}[{i}]", point[1])))
+    if [m for m, _ in points] != sorted({m for m, _ in points}):
+        check.fail(key, "months must be distinct and in increasing order")
+    return tuple(points)
+
+
 def _schedule(check: _Checker, name: str, spec, start: int, end: int) -> Schedule:
     lever, key = LEVERS[name], f"levers.{name}"
     if not isinstance(spec, dict):
@@ -226,15 +240,9 @@ def _schedule(check: _Checker, name: str, spec, start: int, end: int) -> Schedul
     if set(spec) == {"from", "value"}:
         month = check.month(key + ".from", spec["from"], start, end)
         return Schedule(((month, _value(check, key + ".value", lever, spec["value"])),))
-    if set(spec) == {"path"} and isinstance(spec["path"], list) and spec["path"]:
-        points = []
-        for i, point in enumerate(spec["path"]):
-            if not isinstance(point, list) or len(point) != 2:
-                check.fail(f"{key}.path[{i}]", "expected [\"YYYY-MM\", value]")
-            points.append((check.month(f"{key}.path[{i}]", point[0], start, end), _value(check, f"{key}.path[{i}]", lever, point[1])))
-        if [m for m, _ in points] != sorted({m for m, _ in points}):
-            check.fail(key + ".path", "months must be distinct and in increasing order")
-        return Schedule(tuple(points), mode="step" if lever.kind is bool else "linear")
+    if set(spec) == {"path"}:
+        points = _path_points(check, key + ".path", spec["path"], start, end, lambda k, v: _value(check, k, lever, v))
+        return Schedule(points, mode="step" if lever.kind is bool else "linear")
     allowed = "a value, {from = 'YYYY-MM', value = ...} or {path = [['YYYY-MM', value], ...]}"
     if lever.kind is bool:
         expected = "true or false"
@@ -280,17 +288,10 @@ def _minimum_wage(check: _Checker, table, start: int, end: int) -> MinimumWagePo
     if share == "2020":
         share_value = None
     elif isinstance(share, dict):
-        if set(share) != {"path"} or not isinstance(share["path"], list) or not share["path"]:
+        if set(share) != {"path"}:
             check.fail(key + ".share", f"expected {MINIMUM_WAGE_KEYS['share']}")
-        points = []
-        for i, point in enumerate(share["path"]):
-            if not isinstance(point, list) or len(point) != 2:
-                check.fail(f"{key}.share.path[{i}]", "expected [\"YYYY-MM\", share]")
-            points.append((check.month(f"{key}.share.path[{i}]", point[0], start, end),
-                           check.number(f"{key}.share.path[{i}]", point[1], 0.1, 0.8)))
-        if [m for m, _ in points] != sorted({m for m, _ in points}):
-            check.fail(key + ".share.path", "months must be distinct and in increasing order")
-        share_value = Schedule(tuple(points), mode="linear")
+        points = _path_points(check, key + ".share.path", share["path"], start, end, lambda k, v: check.number(k, v, 0.1, 0.8))
+        share_value = Schedule(points, mode="linear")
     else:
         share_value = check.number(key + ".share", share, 0.1, 0.8)
     if "first_adjustment" not in table:
