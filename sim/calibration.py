@@ -18,7 +18,7 @@ import numpy as np
 from .errors import InputError
 
 CALIBRATION_DIR = Path(__file__).resolve().parent.parent / "calibration"
-FILES = ("baseline_2020.toml", "params.toml", "age_shape_2020.csv")
+BASELINE_YEARS = (2020,)  # years with a baseline_<year>.toml
 
 
 def _flatten(table: dict, prefix: str = "") -> dict[str, dict]:
@@ -72,18 +72,28 @@ class Calibration:
     params: EntryFile
     age_shape: np.ndarray  # relative size of each single-year age 0..104
     digest: str  # SHA-256 over the calibration files, for the manifest
+    baseline_year: int = 2020
+
+    @property
+    def baseline_month(self) -> int:
+        """December of the baseline year: the date of the synthetic population."""
+        return self.baseline_year * 12 + 11
 
     @classmethod
-    def load(cls, directory: Path = CALIBRATION_DIR) -> "Calibration":
+    def load(cls, directory: Path = CALIBRATION_DIR, baseline_year: int = 2020) -> "Calibration":
         directory = Path(directory)
+        if baseline_year not in BASELINE_YEARS:
+            raise InputError(f"no baseline for {baseline_year}; baselines exist for {', '.join(map(str, BASELINE_YEARS))}")
+        stocks_file = f"baseline_{baseline_year}.toml"
         digest = hashlib.sha256()
-        for name in FILES:
+        for name in (stocks_file, "params.toml", "age_shape_2020.csv"):
             path = directory / name
             if not path.exists():
                 raise InputError("calibration file is missing", file=str(path))
             digest.update(name.encode() + b"\0" + path.read_bytes())
         return cls(
-            stocks=EntryFile.load(directory / "baseline_2020.toml"),
+            baseline_year=baseline_year,
+            stocks=EntryFile.load(directory / stocks_file),
             params=EntryFile.load(directory / "params.toml"),
             age_shape=_read_age_shape(directory / "age_shape_2020.csv"),
             digest=digest.hexdigest(),

@@ -19,7 +19,7 @@ from .population import build_population
 from .processes import STEP_ORDER
 from .processes.demography import REFORM_START, statutory_age_months
 from .status import Status, is_employed
-from .timeline import BASELINE_MONTH, parse_month
+from .timeline import parse_month
 from .streams import Streams
 
 
@@ -38,22 +38,23 @@ class LabourModel(mesa.Model):
         # Mesa's own generator (unused by the processes) is seeded from the run's stream too.
         super().__init__(rng=int(self.streams.generator("mesa", 0).integers(2**31)))
         self.scale = float(scale)
-        self.calibration = calibration or Calibration.load()
         # A constant Policy, or a scenario's dated Levers read afresh each month.
         self.levers = policy if isinstance(policy, Levers) else None
-        self.policy = self.levers.policy_at(BASELINE_MONTH + 1) if self.levers else (policy or Policy())
-        self.month = BASELINE_MONTH
+        self.calibration = calibration or Calibration.load()
+        baseline = self.calibration.baseline_month
+        self.policy = self.levers.policy_at(baseline + 1) if self.levers else (policy or Policy())
+        self.month = baseline
         self.flows: defaultdict[str, float] = defaultdict(float)
         self.ledger: list[dict] = []
         self.wage_index = 1.0
         self._firm_sizes: np.ndarray | None = None
         self.people, self.firms, self.derived = build_population(
-            self.calibration, self.scale, self.streams.generator("population", BASELINE_MONTH)
+            self.calibration, self.scale, self.streams.generator("population", baseline)
         )
         self.government = Government(self, self.policy, self.calibration.stocks("wages.minimum_wage_tiers"))
         self.processes = [process(self) for process in STEP_ORDER]
         # Published social average wages by year: 2019 from the data, later years simulated.
-        self.annual_average_wage = {BASELINE_MONTH // 12 - 1: self.calibration.stocks("wages.average_2019")}
+        self.annual_average_wage = {baseline // 12 - 1: self.calibration.stocks("wages.average_previous_year")}
         self.recorder = Recorder()
         baseline = next(p for p in self.processes if p.name == "labour_relations").baseline_flows()
         self.recorder.record(self, self.month, baseline, simulated=False)

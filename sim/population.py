@@ -1,6 +1,6 @@
 """The synthetic end-2020 population of Zhejiang: people and firms.
 
-Built from `calibration/baseline_2020.toml` at a given scale (persons per row).
+Built from `calibration/baseline_<year>.toml` (2020 by default) at a given scale (persons per row).
 Counts that the sources give are hit exactly by allocating exact quotas
 (largest remainders for ages; weighted sampling without replacement of exactly
 k rows for attributes), so stock errors come only from rounding to whole rows.
@@ -22,7 +22,6 @@ from .processes.wages import apply_minimum_wage, log_wage_terms
 from .sampling import apportion, categorical, choose_exact
 from .status import PUBLIC_SECTOR, SECTORS, Status, is_employed
 from .table import Table
-from .timeline import BASELINE_MONTH
 
 
 # Employment propensity by age (knots, linear in between), men and women:
@@ -140,7 +139,7 @@ def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -
     propensity[~out_of_school] = 0.0
     employed = choose_exact(propensity, rows(s("labour.employed_total")), rng)
     del propensity, migrants, rural_old
-    statutory = statutory_age_months(people.female, people.cadre, BASELINE_MONTH - people.age_m.astype(np.int32), reform=False)
+    statutory = statutory_age_months(people.female, people.cadre, cal.baseline_month - people.age_m.astype(np.int32), reform=False)
     below_statutory = people.age_m < statutory
     rate = s("labour.surveyed_unemployment_rate")
     unemployed = np.zeros(n, dtype=bool)

@@ -50,7 +50,7 @@ def test_2020_rows_hold_the_baseline(small_run, calibration):
     # The social average wage lies between the private and non-private unit means.
     assert s("wages.private_annual") < base["average_wage"] < s("wages.non_private_annual")
     # Against the previous year's (2019) published average wage, as the standard is set.
-    assert base["minimum_wage_to_average_wage"] == pytest.approx(100 * 12 * 2010 / s("wages.average_2019"))
+    assert base["minimum_wage_to_average_wage"] == pytest.approx(100 * 12 * 2010 / s("wages.average_previous_year"))
     assert "new_urban_jobs" not in base.index  # a flow: no 2020 simulation, no 2020 value
 
 

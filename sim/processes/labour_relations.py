@@ -19,7 +19,6 @@ rate = cases closed / cases handled (pending at the start plus accepted).
 import numpy as np
 
 from ..status import Status
-from ..timeline import BASELINE_MONTH
 from .base import Process
 
 
@@ -78,7 +77,7 @@ class LabourRelations(Process):
                 q = self.closure[name]
                 self.pending[name] = inflow / q - inflow
                 self.capacity[name] = inflow / q  # cases handled a month in the steady state
-        growth = (1.0 + self.param("capacity_growth_annual")) ** ((month - BASELINE_MONTH - 1) / 12.0)
+        growth = (1.0 + self.param("capacity_growth_annual")) ** ((month - model.calibration.baseline_month - 1) / 12.0)
 
         disputes = int(rng.poisson(expected))
         # Congestion acts through the expected caseload, so the rate does not
