@@ -18,7 +18,7 @@ import numpy as np
 from .errors import InputError
 
 CALIBRATION_DIR = Path(__file__).resolve().parent.parent / "calibration"
-BASELINE_YEARS = (2020,)  # years with a baseline_<year>.toml
+BASELINE_YEARS = (2015, 2020)  # years with a baseline_<year>.toml
 
 
 def _flatten(table: dict, prefix: str = "") -> dict[str, dict]:

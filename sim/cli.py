@@ -5,6 +5,7 @@
     zjsim compare RUN_DIR... [--baseline NAME] [--year YYYY] [--format ...]
     zjsim scenario validate|show SCENARIO
     zjsim reproduce RUN_DIR
+    zjsim calibrate [--points N] [--replicates R] [--scale S] [--write]
 
 Bad input (a missing or malformed scenario, an option out of range) prints one
 message naming the file, the key and what is allowed, and exits with status 2
@@ -115,6 +116,34 @@ def compare(run_dirs, baseline, years, fmt):
     except InputError as err:
         raise BadInput(str(err)) from None
     click.echo(render(table, fmt))
+
+
+@main.command()
+@click.option("--points", type=click.IntRange(min=2), default=32, show_default=True, help="Sobol design points (rounded up to a power of two).")
+@click.option("--replicates", type=click.IntRange(min=1), default=2, show_default=True, help="Simulations per point (same seeds at every point).")
+@click.option("--scale", type=click.FloatRange(min=1), default=1000.0, show_default=True, help="Persons per row of the calibration runs.")
+@click.option("--local", "local_evaluations", type=click.IntRange(min=0), default=60, show_default=True, help="Nelder-Mead evaluations after the design.")
+@click.option("--seed", type=int, default=2015, show_default=True)
+@click.option("--checkpoint", type=click.Path(dir_okay=False), default="calibration/checkpoint.jsonl", show_default=True,
+              help="Evaluations so far; an interrupted calibration resumes from it.")
+@click.option("--write/--no-write", default=False, show_default=True,
+              help="Write the fitted values into calibration/params.toml and the report into calibration/fit_report.md.")
+def calibrate(points, replicates, scale, local_evaluations, seed, checkpoint, write):
+    """Fit behavioural rates so that 2016-2020 from the 2015 baseline reproduces the plan's 2020 actuals."""
+    from pathlib import Path
+
+    from .calibration import CALIBRATION_DIR
+    from .fit import fit, write_parameters
+
+    try:
+        result, text = fit(points, replicates, scale, local_evaluations, seed, Path(checkpoint))
+    except InputError as err:
+        raise BadInput(str(err)) from None
+    click.echo(text)
+    if write:
+        write_parameters(result)
+        (CALIBRATION_DIR / "fit_report.md").write_text(text, encoding="utf-8")
+        click.echo(f"wrote {CALIBRATION_DIR / 'params.toml'} and {CALIBRATION_DIR / 'fit_report.md'}")
 
 
 @main.command()
