@@ -174,16 +174,21 @@ def scenario():
     """Check and inspect scenario files."""
 
 
+def _load(scenario_file: str):
+    """A validated scenario, or the input error as exit status 2."""
+    from .scenario import load_scenario
+
+    try:
+        return load_scenario(scenario_file)
+    except InputError as err:
+        raise BadInput(str(err)) from None
+
+
 @scenario.command()
 @click.argument("scenario_file", metavar="SCENARIO")
 def validate(scenario_file):
     """Check SCENARIO (and the files it extends) without running it."""
-    from .scenario import load_scenario
-
-    try:
-        loaded = load_scenario(scenario_file)
-    except InputError as err:
-        raise BadInput(str(err)) from None
+    loaded = _load(scenario_file)
     click.echo(f"{scenario_file}: valid (scenario '{loaded.name}', {len(loaded.levers.schedules)} levers set, "
                f"{len(loaded.files)} file(s))")
 
@@ -194,13 +199,9 @@ def show(scenario_file):
     """Print the fully resolved levers of SCENARIO as JSON."""
     import json
 
-    from .scenario import describe, load_scenario
+    from .scenario import describe
 
-    try:
-        loaded = load_scenario(scenario_file)
-    except InputError as err:
-        raise BadInput(str(err)) from None
-    click.echo(json.dumps(describe(loaded), indent=2, ensure_ascii=False))
+    click.echo(json.dumps(describe(_load(scenario_file)), indent=2, ensure_ascii=False))
 
 
 def _summary(table, scenario, seed) -> str:

@@ -80,10 +80,6 @@ class Scenario:
     def sha256(self) -> str:
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
-    @property
-    def policy(self) -> Levers:
-        return self.levers
-
 
 class _Checker:
     """Type and range checks that raise InputError naming the file and key."""
