@@ -107,6 +107,10 @@ def compare_table(frame: pd.DataFrame, baseline: str, years: list[int]) -> pd.Da
     year (and the 2021-2025 total of cumulative flows), the scenario's median and
     the median and 5-95% interval of the paired difference."""
     scenarios = list(dict.fromkeys(frame["scenario"]))
+    repeated = frame.duplicated(["scenario", "replicate", "period", "indicator"])
+    if repeated.any():
+        name = frame.loc[repeated, "scenario"].iloc[0]
+        raise InputError(f"scenario '{name}' appears in more than one of the runs; compare runs with distinct scenarios")
     if baseline not in scenarios:
         raise InputError(f"baseline scenario '{baseline}' is not in the run(s); scenarios are: {', '.join(scenarios)}",
                          key="--baseline")

@@ -90,5 +90,7 @@ def test_targets_and_compare_commands(tmp_path):
     assert compared.returncode == 0 and compared.stdout.startswith("scenario,indicator,name_zh,name_en,unit,period")
     bad = subprocess.run(cli + ["compare", str(folder), "--baseline", "nope"], capture_output=True, text=True)
     assert bad.returncode == 2 and "baseline scenario 'nope' is not in the run(s)" in bad.stderr
+    twice = subprocess.run(cli + ["compare", str(folder), str(folder)], capture_output=True, text=True)
+    assert twice.returncode == 2 and "appears in more than one of the runs" in twice.stderr
     missing = subprocess.run(cli + ["targets", str(tmp_path)], capture_output=True, text=True)
     assert missing.returncode == 2 and "indicators.parquet is missing" in missing.stderr and "Traceback" not in missing.stderr
