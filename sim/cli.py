@@ -60,21 +60,27 @@ def _task_progress():
 @click.option("--scale", type=float, default=None, help="Persons per row (default: the scenarios' `scale`, else 100; 1 = whole province).")
 @click.option("--replicates", type=click.IntRange(min=1), default=1, show_default=True, help="Replicates of each scenario.")
 @click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes (the numbers do not depend on it).")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Where the runs execute: this machine's processes, or Dask distributed.")
+@click.option("--scheduler", envvar="ZJSIM_SCHEDULER", default=None,
+              help="Dask scheduler address tcp://HOST:PORT (or ZJSIM_SCHEDULER); without it --executor dask starts a LocalCluster.")
 @click.option("--out", "out_dir", default="results", show_default=True, help="Folder that receives the run folder.")
 @click.option("--start", default=None, help="First simulated month, YYYY-MM (only 2021-01: the baseline is end-2020).")
 @click.option("--end", default=None, help="Last simulated month, YYYY-MM (default: the scenario's `end`; up to 2035-12).")
-def run(scenario_files, seed, scale, replicates, jobs, out_dir, start, end):
+def run(scenario_files, seed, scale, replicates, jobs, executor, scheduler, out_dir, start, end):
     """Simulate each SCENARIO from the 2020 baseline and write results/<run-id>/.
 
     Replicate r of every scenario uses the same child seed of the run's root
     seed (common random numbers), so paired differences isolate the levers."""
+    from .executors import make_executor
     from .runner import run_scenarios
     from .scenario import load_scenario
 
     try:
         scenarios = [load_scenario(f, seed=seed, scale=scale, start=start, end=end) for f in scenario_files]
         result = run_scenarios(scenarios, out_dir, replicates=replicates, jobs=jobs, seed=seed,
-                               command_line=["zjsim", *sys.argv[1:]], progress=_task_progress())
+                               command_line=["zjsim", *sys.argv[1:]], progress=_task_progress(),
+                               executor=make_executor(executor, jobs, scheduler))
     except InputError as err:
         raise BadInput(str(err)) from None
     click.echo(_summary(result.table, scenarios[0] if len(scenarios) == 1 else None, seed if seed is not None else scenarios[0].seed))

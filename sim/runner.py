@@ -7,12 +7,10 @@ renamed when complete, so an interrupted or failed run leaves nothing that
 looks finished.
 """
 
-import concurrent.futures
 import datetime as dt
 import functools
 import hashlib
 import json
-import multiprocessing
 import os
 import platform
 import shutil
@@ -30,6 +28,7 @@ import pyarrow.parquet as pq
 from . import __version__
 from .calibration import Calibration
 from .errors import InputError
+from .executors import LocalExecutor
 from .model import LabourModel
 from .scenario import Scenario
 from .streams import replicate_seeds
@@ -120,15 +119,18 @@ def _run_id(scenario: Scenario | None, seed: int, started: dt.datetime, out_dir:
 
 
 def run_scenarios(scenarios: list[Scenario], out_dir: str | Path = "results", *, replicates: int = 1, jobs: int = 1,
-                  seed: int | None = None, command_line: list[str] | None = None, progress=None) -> RunResult:
+                  seed: int | None = None, command_line: list[str] | None = None, progress=None,
+                  executor=None) -> RunResult:
     """Simulate every scenario `replicates` times into one run folder, written atomically.
 
     All scenarios share the run's root seed (`seed`, else the first scenario's),
     so replicate r of every scenario uses the same child seed: paired
     differences between scenarios isolate their levers.  Tasks run in a
     process pool of `jobs` workers; rows are assembled in (scenario,
-    replicate) order, so the bytes do not depend on `jobs`.
+    replicate) order, so the bytes do not depend on `jobs` or the executor
+    (`sim.executors`: local processes by default, or Dask).
     """
+    executor = executor or LocalExecutor(jobs)
     if not scenarios:
         raise InputError("no scenario given")
     names = [s.name for s in scenarios]
@@ -157,7 +159,8 @@ def run_scenarios(scenarios: list[Scenario], out_dir: str | Path = "results", *,
     staging.mkdir()
     try:
         results: dict[tuple[int, int], list[tuple]] = {}
-        if jobs == 1:  # in this process: progress month by month
+        if executor is None or (isinstance(executor, LocalExecutor) and executor.jobs == 1):
+            # In this process: progress month by month.
             months = [scenarios[i].end - scenarios[i].start + 1 for i, _ in tasks]
             done = 0
 
@@ -170,15 +173,11 @@ def run_scenarios(scenarios: list[Scenario], out_dir: str | Path = "results", *,
             for i, r in tasks:
                 results[i, r] = simulate(scenarios[i], r, seeds[r], calibration, step)
         else:
-            # forkserver: workers start from a clean process, not a fork of this
-            # (multi-threaded) one.
-            context = multiprocessing.get_context("forkserver")
-            with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-                futures = {pool.submit(_task, scenarios[i], r, seeds[r]): (i, r) for i, r in tasks}
-                for future in concurrent.futures.as_completed(futures):
-                    results[futures[future]] = future.result()[1]
-                    if progress:
-                        progress(len(results), len(tasks), "runs")
+            work = {(i, r): (scenarios[i], r, seeds[r]) for i, r in tasks}
+            for key, (_, rows) in executor.map(_task, work):
+                results[key] = rows
+                if progress:
+                    progress(len(results), len(tasks), "runs")
         table = rows_to_table([row for key in sorted(results) for row in results[key]])
         pq.write_table(table, staging / "indicators.parquet")
         outputs = ["indicators.parquet"]
@@ -202,6 +201,7 @@ def run_scenarios(scenarios: list[Scenario], out_dir: str | Path = "results", *,
             ],
             "scale": scenarios[0].scale,
             "jobs": jobs,
+            "executor": executor.name,
             "start": format_month(min(s.start for s in scenarios)),
             "end": format_month(max(s.end for s in scenarios)),
             "code": {"package": "zjsim", "version": __version__, **_git_commit()},

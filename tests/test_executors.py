@@ -1,0 +1,76 @@
+"""Executors: the same bytes from a local process pool and from a real Dask cluster."""
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CLI = [sys.executable, str(ROOT / "cli.py")]
+RUN = ["run", str(ROOT / "scenarios/baseline.toml"), str(ROOT / "scenarios/insurance_drive.toml"),
+       "--scale", "4000", "--replicates", "2", "--end", "2022-12"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def dask_cluster():
+    """A real `dask scheduler` and two `dask worker` processes on 127.0.0.1, torn down afterwards."""
+    distributed = pytest.importorskip("distributed")
+    dask = str(Path(sys.executable).parent / "dask")
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    processes = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        for _ in range(2):
+            processes.append(subprocess.Popen(
+                [dask, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with distributed.Client(address, timeout="5s") as client:
+                    client.wait_for_workers(2, timeout=30)
+                break
+            except (OSError, TimeoutError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        yield address
+    finally:
+        for process in processes[::-1]:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def only_folder(out: Path) -> Path:
+    (folder,) = list(out.iterdir())
+    return folder
+
+
+def test_dask_cluster_gives_the_bytes_of_the_local_executor(dask_cluster, tmp_path):
+    local = subprocess.run(CLI + RUN + ["--jobs", "2", "--out", str(tmp_path / "local")], capture_output=True, text=True)
+    assert local.returncode == 0, local.stderr
+    remote = subprocess.run(CLI + RUN + ["--executor", "dask", "--scheduler", dask_cluster, "--out", str(tmp_path / "dask")],
+                            capture_output=True, text=True)
+    assert remote.returncode == 0, remote.stderr
+    a = only_folder(tmp_path / "local") / "indicators.parquet"
+    b = only_folder(tmp_path / "dask") / "indicators.parquet"
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_scheduler_option_needs_the_dask_executor(tmp_path):
+    done = subprocess.run(CLI + RUN + ["--scheduler", "tcp://127.0.0.1:1", "--out", str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 2 and "--scheduler is only for --executor dask" in done.stderr
