@@ -55,7 +55,7 @@ def _task_progress():
 
 
 @main.command()
-@click.argument("scenario_files", metavar="SCENARIO...", nargs=-1, required=True)
+@click.argument("scenario_files", metavar="SCENARIO...", nargs=-1)
 @click.option("--seed", type=int, default=None, help="Root seed of the run (default: the first scenario's `seed`).")
 @click.option("--scale", type=float, default=None, help="Persons per row (default: the scenarios' `scale`, else 100; 1 = whole province).")
 @click.option("--replicates", type=click.IntRange(min=1), default=1, show_default=True, help="Replicates of each scenario.")
@@ -67,15 +67,28 @@ def _task_progress():
 @click.option("--out", "out_dir", default="results", show_default=True, help="Folder that receives the run folder.")
 @click.option("--start", default=None, help="First simulated month, YYYY-MM (only 2021-01: the baseline is end-2020).")
 @click.option("--end", default=None, help="Last simulated month, YYYY-MM (default: the scenario's `end`; up to 2035-12).")
-def run(scenario_files, seed, scale, replicates, jobs, executor, scheduler, out_dir, start, end):
+@click.option("--resume", "resume_dir", default=None, metavar="RUN_DIR",
+              help="Finish an interrupted run (its .incomplete-* folder), skipping the runs it completed.")
+def run(scenario_files, seed, scale, replicates, jobs, executor, scheduler, out_dir, start, end, resume_dir):
     """Simulate each SCENARIO from the 2020 baseline and write results/<run-id>/.
 
     Replicate r of every scenario uses the same child seed of the run's root
     seed (common random numbers), so paired differences isolate the levers."""
     from .executors import make_executor
-    from .runner import run_scenarios
+    from .runner import resume, run_scenarios
     from .scenario import load_scenario
 
+    if resume_dir:
+        if scenario_files:
+            raise BadInput("give either SCENARIO files or --resume RUN_DIR, not both")
+        try:
+            result = resume(resume_dir, jobs=jobs, executor=make_executor(executor, jobs, scheduler), progress=_task_progress())
+        except InputError as err:
+            raise BadInput(str(err)) from None
+        click.echo(f"resumed: run folder {result.folder}")
+        return
+    if not scenario_files:
+        raise BadInput("give at least one SCENARIO file (or --resume RUN_DIR)")
     try:
         scenarios = [load_scenario(f, seed=seed, scale=scale, start=start, end=end) for f in scenario_files]
         result = run_scenarios(scenarios, out_dir, replicates=replicates, jobs=jobs, seed=seed,

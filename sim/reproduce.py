@@ -59,19 +59,25 @@ def _scratch_path(root: Path, recorded: str) -> Path:
     return root / Path(recorded.lstrip("/"))
 
 
+def scenarios_from_records(records: list[dict], scale: float, scratch: Path) -> list:
+    """Rebuild scenarios from their recorded file texts (a manifest's or a run request's)."""
+    scenarios = []
+    for entry in records:
+        for file in entry.get("files") or [{"path": entry["file"], "text": entry["text"]}]:
+            target = _scratch_path(scratch, file["path"])
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(file["text"], encoding="utf-8")
+        scenarios.append(load_scenario(_scratch_path(scratch, entry["file"]), scale=scale,
+                                       start=entry.get("start"), end=entry.get("end")))
+    return scenarios
+
+
 def reproduce(run: str | Path, out_dir: str | Path = "results") -> Report:
     folder, manifest = read_manifest(run)
     report = Report()
     _compare_versions(manifest, report)
     with tempfile.TemporaryDirectory(prefix="zjsim-reproduce-") as scratch:
-        scenarios = []
-        for entry in manifest["scenarios"]:
-            for file in entry.get("files") or [{"path": entry["file"], "text": entry["text"]}]:
-                target = _scratch_path(Path(scratch), file["path"])
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(file["text"], encoding="utf-8")
-            scenarios.append(load_scenario(_scratch_path(Path(scratch), entry["file"]), scale=manifest["scale"],
-                                           start=entry.get("start"), end=entry.get("end")))
+        scenarios = scenarios_from_records(manifest["scenarios"], manifest["scale"], Path(scratch))
         result = run_scenarios(scenarios, out_dir, replicates=len(manifest["replicates"]), jobs=1,
                                seed=manifest["seed"], command_line=["zjsim", "reproduce", str(run)])
     report.folder = result.folder

@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import shutil
+import tempfile
 import subprocess
 import sys
 from collections.abc import Callable
@@ -45,6 +46,7 @@ SCHEMA = pa.schema(
 )
 KEY_PACKAGES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "click", "networkx")
 REPO_ROOT = Path(__file__).resolve().parent.parent
+PARTS = "parts"  # finished tasks of a run in progress, one Parquet file each
 
 
 @dataclass
@@ -149,77 +151,119 @@ def run_scenarios(scenarios: list[Scenario], out_dir: str | Path = "results", *,
     if not os.access(out_dir, os.W_OK):
         raise InputError("the output folder is not writable", file=str(out_dir))
     root_seed = scenarios[0].seed if seed is None else seed
-    calibration = _calibration()
     started = dt.datetime.now(dt.timezone.utc)
     run_id = _run_id(scenarios[0] if len(scenarios) == 1 else None, root_seed, started, out_dir)
-    seeds = replicate_seeds(root_seed, replicates)
-    tasks = [(i, r) for i in range(len(scenarios)) for r in range(replicates)]
-
     staging = out_dir / f".incomplete-{run_id}"
-    staging.mkdir()
+    (staging / PARTS).mkdir(parents=True)
+    request = {
+        "run_id": run_id,
+        "scenarios": [_scenario_record(s) for s in scenarios],
+        "seed": root_seed,
+        "replicates": replicates,
+        "scale": scenarios[0].scale,
+        "started_at": started.isoformat(timespec="seconds"),
+        "command_line": command_line if command_line is not None else sys.argv,
+    }
+    (staging / "request.json").write_text(json.dumps(request, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return _execute(staging, scenarios, request, executor, jobs, progress)
+
+
+def resume(staging: str | Path, *, jobs: int = 1, executor=None, progress=None) -> RunResult:
+    """Finish an interrupted run: simulate only the tasks without a part, then assemble."""
+    staging = Path(staging)
     try:
-        results: dict[tuple[int, int], list[tuple]] = {}
-        if executor is None or (isinstance(executor, LocalExecutor) and executor.jobs == 1):
-            # In this process: progress month by month.
-            months = [scenarios[i].end - scenarios[i].start + 1 for i, _ in tasks]
-            done = 0
+        request = json.loads((staging / "request.json").read_text(encoding="utf-8"))
+    except (FileNotFoundError, NotADirectoryError):
+        raise InputError("not an interrupted run folder: request.json is missing", file=str(staging)) from None
+    from .reproduce import scenarios_from_records
 
-            def step(n: int) -> None:
-                nonlocal done
-                done += n
-                if progress:
-                    progress(done, sum(months), "months")
+    with tempfile.TemporaryDirectory(prefix="zjsim-resume-") as scratch:
+        scenarios = scenarios_from_records(request["scenarios"], request["scale"], Path(scratch))
+    return _execute(staging, scenarios, request, executor or LocalExecutor(jobs), jobs, progress)
 
-            for i, r in tasks:
-                results[i, r] = simulate(scenarios[i], r, seeds[r], calibration, step)
-        else:
-            work = {(i, r): (scenarios[i], r, seeds[r]) for i, r in tasks}
-            for key, (_, rows) in executor.map(_task, work):
-                results[key] = rows
-                if progress:
-                    progress(len(results), len(tasks), "runs")
-        table = rows_to_table([row for key in sorted(results) for row in results[key]])
-        pq.write_table(table, staging / "indicators.parquet")
-        outputs = ["indicators.parquet"]
-        if all(s.end >= parse_month("2025-12") for s in scenarios):
-            from .targets import target_table
 
-            pq.write_table(pa.Table.from_pandas(target_table(table.to_pandas()), preserve_index=False), staging / "targets.parquet")
-            outputs.append("targets.parquet")
-        finished = dt.datetime.now(dt.timezone.utc)
-        manifest = {
-            "run_id": run_id,
-            "scenarios": [
-                {"name": s.name, "file": s.path, "sha256": s.sha256, "text": s.text,
-                 "files": [{"path": path, "text": text} for path, text in s.files],
-                 "seed": s.seed, "start": format_month(s.start), "end": format_month(s.end)}
-                for s in scenarios
-            ],
-            "seed": root_seed,
-            "replicates": [
-                {"replicate": r, "entropy": str(s.entropy), "spawn_key": list(s.spawn_key)} for r, s in enumerate(seeds)
-            ],
-            "scale": scenarios[0].scale,
-            "jobs": jobs,
-            "executor": executor.name,
-            "start": format_month(min(s.start for s in scenarios)),
-            "end": format_month(max(s.end for s in scenarios)),
-            "code": {"package": "zjsim", "version": __version__, **_git_commit()},
-            "calibration_sha256": calibration.digest,
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-            "packages": _versions(),
-            "command_line": command_line if command_line is not None else sys.argv,
-            "started_at": started.isoformat(timespec="seconds"),
-            "finished_at": finished.isoformat(timespec="seconds"),
-            "outputs": {name: sha256_file(staging / name) for name in outputs},
-        }
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        folder = out_dir / run_id
-        staging.rename(folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+def _scenario_record(s: Scenario) -> dict:
+    return {"name": s.name, "file": s.path, "sha256": s.sha256, "text": s.text,
+            "files": [{"path": path, "text": text} for path, text in s.files],
+            "seed": s.seed, "start": format_month(s.start), "end": format_month(s.end)}
+
+
+def _part(staging: Path, key: tuple[int, int]) -> Path:
+    return staging / PARTS / f"{key[0]:03d}-{key[1]:05d}.parquet"
+
+
+def _write_part(staging: Path, key: tuple[int, int], rows: list[tuple]) -> None:
+    """One finished task's rows, written whole or not at all."""
+    target = _part(staging, key)
+    temporary = target.with_suffix(".tmp")
+    pq.write_table(rows_to_table(rows), temporary)
+    temporary.rename(target)
+
+
+def _execute(staging: Path, scenarios: list[Scenario], request: dict, executor, jobs: int, progress) -> RunResult:
+    """Run the tasks that have no part yet, streaming each to disk, then assemble the run folder."""
+    calibration = _calibration()
+    seeds = replicate_seeds(request["seed"], request["replicates"])
+    tasks = [(i, r) for i in range(len(scenarios)) for r in range(request["replicates"])]
+    todo = [key for key in tasks if not _part(staging, key).exists()]
+    done_before = len(tasks) - len(todo)
+    if isinstance(executor, LocalExecutor) and executor.jobs == 1:
+        # In this process: progress month by month.
+        months = sum(scenarios[i].end - scenarios[i].start + 1 for i, _ in todo)
+        done = 0
+
+        def step(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress:
+                progress(done, months, "months")
+
+        for i, r in todo:
+            _write_part(staging, (i, r), simulate(scenarios[i], r, seeds[r], calibration, step))
+    else:
+        work = {(i, r): (scenarios[i], r, seeds[r]) for i, r in todo}
+        for count, (key, (_, rows)) in enumerate(executor.map(_task, work), start=1):
+            _write_part(staging, key, rows)
+            if progress:
+                progress(done_before + count, len(tasks), "runs")
+
+    table = pa.concat_tables([pq.read_table(_part(staging, key)) for key in tasks]).combine_chunks()
+    pq.write_table(table, staging / "indicators.parquet")
+    outputs = ["indicators.parquet"]
+    if all(s.end >= parse_month("2025-12") for s in scenarios):
+        from .targets import target_table
+
+        pq.write_table(pa.Table.from_pandas(target_table(table.to_pandas()), preserve_index=False), staging / "targets.parquet")
+        outputs.append("targets.parquet")
+    started = dt.datetime.fromisoformat(request["started_at"])
+    finished = dt.datetime.now(dt.timezone.utc)
+    manifest = {
+        "run_id": request["run_id"],
+        "scenarios": request["scenarios"],
+        "seed": request["seed"],
+        "replicates": [
+            {"replicate": r, "entropy": str(s.entropy), "spawn_key": list(s.spawn_key)} for r, s in enumerate(seeds)
+        ],
+        "scale": request["scale"],
+        "jobs": jobs,
+        "executor": executor.name,
+        "start": format_month(min(s.start for s in scenarios)),
+        "end": format_month(max(s.end for s in scenarios)),
+        "code": {"package": "zjsim", "version": __version__, **_git_commit()},
+        "calibration_sha256": calibration.digest,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": _versions(),
+        "command_line": request["command_line"],
+        "started_at": request["started_at"],
+        "finished_at": finished.isoformat(timespec="seconds"),
+        "outputs": {name: sha256_file(staging / name) for name in outputs},
+    }
+    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    shutil.rmtree(staging / PARTS)
+    (staging / "request.json").unlink()
+    folder = staging.parent / request["run_id"]
+    staging.rename(folder)
     return RunResult(folder=folder, table=table, seconds=(finished - started).total_seconds())
 
 

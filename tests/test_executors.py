@@ -74,3 +74,29 @@ def test_dask_cluster_gives_the_bytes_of_the_local_executor(dask_cluster, tmp_pa
 def test_scheduler_option_needs_the_dask_executor(tmp_path):
     done = subprocess.run(CLI + RUN + ["--scheduler", "tcp://127.0.0.1:1", "--out", str(tmp_path)], capture_output=True, text=True)
     assert done.returncode == 2 and "--scheduler is only for --executor dask" in done.stderr
+
+
+def test_an_interrupted_ensemble_resumes_to_the_same_bytes(tmp_path):
+    """Kill a local ensemble after some runs finished, resume it, and get the bytes of an uninterrupted run."""
+    args = ["run", str(ROOT / "scenarios/baseline.toml"), "--scale", "2000", "--replicates", "6", "--end", "2023-12"]
+    whole = subprocess.run(CLI + args + ["--out", str(tmp_path / "whole")], capture_output=True, text=True)
+    assert whole.returncode == 0, whole.stderr
+    out = tmp_path / "cut"
+    process = subprocess.Popen(CLI + args + ["--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        parts = list(out.glob(".incomplete-*/parts/*.parquet"))
+        if len(parts) >= 2:
+            break
+        time.sleep(0.05)
+    process.kill()
+    process.wait()
+    (staging,) = list(out.glob(".incomplete-*"))
+    finished_before = len(list((staging / "parts").glob("*.parquet")))
+    assert 2 <= finished_before < 6
+    resumed = subprocess.run(CLI + ["run", "--resume", str(staging)], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    (folder,) = [p for p in out.iterdir() if not p.name.startswith(".")]
+    assert not staging.exists() and not (folder / "parts").exists()
+    a = only_folder(tmp_path / "whole") / "indicators.parquet"
+    assert (folder / "indicators.parquet").read_bytes() == a.read_bytes()
