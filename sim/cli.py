@@ -166,6 +166,62 @@ def calibrate(points, replicates, scale, local_evaluations, seed, checkpoint, wr
 
 
 @main.command()
+@click.argument("scenario_file", metavar="SCENARIO")
+@click.option("--vary", "varied", multiple=True, required=True, metavar="NAME=LOW:HIGH",
+              help="A numeric lever or a dotted parameter of params.toml and its range; repeat for more inputs.")
+@click.option("--method", type=click.Choice(["sobol", "lhs"]), default="sobol", show_default=True)
+@click.option("--samples", type=click.IntRange(min=2), default=16, show_default=True,
+              help="Base samples (Sobol: runs = samples x (inputs + 2) x replicates).")
+@click.option("--replicates", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option("--scale", type=float, default=None, help="Persons per row (default: the scenario's).")
+@click.option("--seed", type=int, default=None, help="Root seed (default: the scenario's).")
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--scheduler", envvar="ZJSIM_SCHEDULER", default=None)
+@click.option("--out", "out_dir", default="results", show_default=True)
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+def sweep(scenario_file, varied, method, samples, replicates, scale, seed, jobs, executor, scheduler, out_dir, fmt):
+    """Vary levers and parameters over ranges: 2025 values and target probabilities per design point,
+    Sobol indices, and which inputs decide each target."""
+    import datetime as dt
+    import json
+
+    from pathlib import Path
+
+    from .executors import make_executor
+    from .scenario import load_scenario
+    from .sweep import deciders, parse_vary, run_sweep
+    from .targets import render
+
+    try:
+        base = load_scenario(scenario_file, scale=scale, seed=seed)
+        inputs = [parse_vary(v) for v in varied]
+        table, indices = run_sweep(base, inputs, method=method, samples=samples, replicates=replicates,
+                                   seed=base.seed, executor=make_executor(executor, jobs, scheduler),
+                                   progress=_task_progress())
+    except InputError as err:
+        raise BadInput(str(err)) from None
+    folder = Path(out_dir) / f"sweep-{base.name}-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-seed{base.seed}"
+    staging = folder.with_name(".incomplete-" + folder.name)
+    staging.mkdir(parents=True)
+    table.to_parquet(staging / "sweep_points.parquet", index=False)
+    if indices is not None:
+        indices.to_parquet(staging / "sensitivity.parquet", index=False)
+    (staging / "sweep.json").write_text(json.dumps({
+        "scenario": base.text, "scenario_file": base.path, "inputs": [vars(i) for i in inputs], "method": method,
+        "samples": samples, "replicates": replicates, "seed": base.seed, "scale": base.scale, "points": len(table)},
+        indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    staging.rename(folder)
+    if indices is not None:
+        click.echo(render(indices, fmt))
+        click.echo("\nWhich inputs decide each target (total Sobol index >= 0.1):")
+        click.echo(render(deciders(indices), fmt))
+    else:
+        click.echo(render(table, fmt))
+    click.echo(f"\nsweep folder: {folder}")
+
+
+@main.command()
 @click.argument("run", metavar="RUN_DIR")
 @click.option("--out", "out_dir", default="results", show_default=True, help="Folder that receives the rerun.")
 def reproduce(run, out_dir):
