@@ -93,8 +93,11 @@ def loss(simulated: dict[str, float], moments: list[Moment]) -> float:
 
 def calibrate(simulate: Simulator, parameters: list[Parameter], moments: list[Moment], *, points: int = 32,
               replicates: int = 2, local_evaluations: int = 60, seed: int = 2015,
-              checkpoint: str | Path | None = None) -> Result:
-    """Fit `parameters` so that `simulate` reproduces `moments` (see the module docstring)."""
+              checkpoint: str | Path | None = None, executor=None) -> Result:
+    """Fit `parameters` so that `simulate` reproduces `moments` (see the module docstring).
+
+    With an `executor` (sim.executors; `simulate` must then be picklable), the
+    design's simulations run in parallel; the local search is sequential."""
     lo = np.array([p.lo for p in parameters], dtype=float)
     hi = np.array([p.hi for p in parameters], dtype=float)
     seeds = np.random.SeedSequence(seed).spawn(replicates)  # the same for every point: common random numbers
@@ -116,6 +119,16 @@ def calibrate(simulate: Simulator, parameters: list[Parameter], moments: list[Mo
 
     sampler = qmc.Sobol(d=len(parameters), scramble=True, seed=seed)
     design = qmc.scale(sampler.random_base2(m=max(int(math.ceil(math.log2(max(points, 2)))), 1)), lo, hi)
+    if executor is not None:  # simulate the design's missing points in parallel, then evaluate from the store
+        work = {(p, r): ({q.name: float(v) for q, v in zip(parameters, x)}, seeds[r])
+                for p, x in enumerate(design) if store.get(np.clip(x, lo, hi)) is None for r in range(replicates)}
+        runs: dict[int, list] = {}
+        for (p, r), moments_run in executor.map(simulate, work):
+            runs.setdefault(p, {})[r] = moments_run
+        for p, by_replicate in runs.items():
+            mean = {m.name: float(np.mean([by_replicate[r][m.name] for r in range(replicates)])) for m in moments}
+            store.add(Evaluation(tuple(float(v) for v in np.clip(design[p], lo, hi)), loss(mean, moments), mean))
+            result.simulated += 1
     result.design_best = min((evaluate(x) for x in design), key=lambda e: e.loss)
     span = np.where(hi > lo, hi - lo, 1.0)
     optimize.minimize(

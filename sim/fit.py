@@ -7,6 +7,7 @@ actuals and the 2020 baseline stocks (`MOMENTS`), and the engine of
 `sim.calibrate` fits the parameters of `PARAMETERS` within their bounds.
 """
 
+import functools
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -79,6 +80,11 @@ def period_moments(calibration: Calibration, values: dict[str, float], seed: np.
     return moments
 
 
+def period_task(values: dict[str, float], seed: np.random.SeedSequence, scale: float) -> dict[str, float]:
+    """`period_moments` as a picklable task for the executors (loads the 2015 calibration itself)."""
+    return period_moments(Calibration.load(baseline_year=START_YEAR), values, seed, scale)
+
+
 def _stock_names() -> set[str]:
     from .indicators import BY_ID
 
@@ -86,11 +92,10 @@ def _stock_names() -> set[str]:
 
 
 def fit(points: int, replicates: int, scale: float, local_evaluations: int, seed: int,
-        checkpoint: Path | None) -> tuple[Result, str]:
-    calibration = Calibration.load(baseline_year=START_YEAR)
-    result = calibrate(lambda values, s: period_moments(calibration, values, s, scale), PARAMETERS, MOMENTS,
+        checkpoint: Path | None, executor=None) -> tuple[Result, str]:
+    result = calibrate(functools.partial(period_task, scale=scale), PARAMETERS, MOMENTS,
                        points=points, replicates=replicates, local_evaluations=local_evaluations, seed=seed,
-                       checkpoint=checkpoint)
+                       checkpoint=checkpoint, executor=executor)
     settings = {"baseline": START_YEAR, "points": points, "replicates": replicates, "scale": scale,
                 "local evaluations": local_evaluations, "seed": seed, "tolerance per moment": f"{TOLERANCE:.0%}"}
     return result, report(PARAMETERS, MOMENTS, result, settings)

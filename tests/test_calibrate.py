@@ -33,3 +33,12 @@ def test_an_interrupted_calibration_resumes_from_its_checkpoint(tmp_path):
     again = calibrate(toy_model, PARAMETERS, MOMENTS, points=8, replicates=2, local_evaluations=20, seed=4, checkpoint=checkpoint)
     assert again.simulated == 0  # every point read back, none simulated again
     assert again.best.x == first.best.x
+
+
+def test_the_design_runs_through_an_executor_with_the_same_result():
+    from sim.executors import LocalExecutor
+
+    serial = calibrate(toy_model, PARAMETERS, MOMENTS, points=8, replicates=2, local_evaluations=10, seed=3)
+    pooled = calibrate(toy_model, PARAMETERS, MOMENTS, points=8, replicates=2, local_evaluations=10, seed=3,
+                       executor=LocalExecutor(2))
+    assert pooled.best.x == serial.best.x and pooled.best.loss == serial.best.loss
