@@ -172,8 +172,9 @@ def calibrate(points, replicates, scale, local_evaluations, seed, checkpoint, wr
 
 @main.command()
 @click.argument("scenario_file", metavar="SCENARIO")
-@click.option("--vary", "varied", multiple=True, required=True, metavar="NAME=LOW:HIGH",
+@click.option("--vary", "varied", multiple=True, metavar="NAME=LOW:HIGH",
               help="A numeric lever or a dotted parameter of params.toml and its range; repeat for more inputs.")
+@click.option("--sweep-file", default=None, help="A TOML file with a [vary] table of NAME = [LOW, HIGH].")
 @click.option("--method", type=click.Choice(["sobol", "lhs"]), default="sobol", show_default=True)
 @click.option("--samples", type=click.IntRange(min=2), default=16, show_default=True,
               help="Base samples (Sobol: runs = samples x (inputs + 2) x replicates).")
@@ -185,7 +186,7 @@ def calibrate(points, replicates, scale, local_evaluations, seed, checkpoint, wr
 @click.option("--scheduler", envvar="ZJSIM_SCHEDULER", default=None)
 @click.option("--out", "out_dir", default="results", show_default=True)
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
-def sweep(scenario_file, varied, method, samples, replicates, scale, seed, jobs, executor, scheduler, out_dir, fmt):
+def sweep(scenario_file, varied, sweep_file, method, samples, replicates, scale, seed, jobs, executor, scheduler, out_dir, fmt):
     """Vary levers and parameters over ranges: 2025 values and target probabilities per design point,
     Sobol indices, and which inputs decide each target."""
     import datetime as dt
@@ -195,12 +196,14 @@ def sweep(scenario_file, varied, method, samples, replicates, scale, seed, jobs,
 
     from .executors import make_executor
     from .scenario import load_scenario
-    from .sweep import deciders, parse_vary, run_sweep
+    from .sweep import deciders, parse_vary, read_sweep_file, run_sweep
     from .targets import render
 
     try:
         base = load_scenario(scenario_file, scale=scale, seed=seed)
-        inputs = [parse_vary(v) for v in varied]
+        inputs = (read_sweep_file(sweep_file) if sweep_file else []) + [parse_vary(v) for v in varied]
+        if not inputs:
+            raise InputError("nothing to vary: give --vary NAME=LOW:HIGH or --sweep-file FILE")
         table, indices = run_sweep(base, inputs, method=method, samples=samples, replicates=replicates,
                                    seed=base.seed, executor=make_executor(executor, jobs, scheduler),
                                    progress=_task_progress())

@@ -63,6 +63,31 @@ def parse_vary(text: str) -> Input:
     return item
 
 
+def read_sweep_file(path: str) -> list[Input]:
+    """A sweep file: TOML with a [vary] table of NAME = [LOW, HIGH] (see scenarios/sweeps/)."""
+    import tomllib
+
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise InputError("sweep file not found", file=path) from None
+    except tomllib.TOMLDecodeError as err:
+        raise InputError(f"not valid TOML: {err}", file=path) from None
+    unknown = set(data) - {"vary"}
+    if unknown or not isinstance(data.get("vary"), dict) or not data["vary"]:
+        raise InputError("expected a non-empty [vary] table of NAME = [LOW, HIGH] and nothing else", file=path, key="vary")
+    inputs = []
+    for name, bounds in data["vary"].items():
+        if not (isinstance(bounds, list) and len(bounds) == 2 and all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds)):
+            raise InputError(f"value {bounds!r} is not allowed; expected [LOW, HIGH]", file=path, key=f"vary.{name}")
+        try:
+            inputs.append(parse_vary(f"{name}={bounds[0]}:{bounds[1]}"))
+        except InputError as err:
+            raise InputError(str(err), file=path, key=f"vary.{name}") from None
+    return inputs
+
+
 def design(inputs: list[Input], method: str, samples: int, seed: int) -> np.ndarray:
     problem = _problem(inputs)
     if method == "sobol":

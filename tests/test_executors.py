@@ -100,3 +100,29 @@ def test_an_interrupted_ensemble_resumes_to_the_same_bytes(tmp_path):
     assert not staging.exists() and not (folder / "parts").exists()
     a = only_folder(tmp_path / "whole") / "indicators.parquet"
     assert (folder / "indicators.parquet").read_bytes() == a.read_bytes()
+
+
+def test_a_worker_that_dies_is_replaced_and_the_run_completes(dask_cluster, tmp_path):
+    """Kill one of the two workers while tasks run: Dask reschedules its tasks and the bytes are unchanged."""
+    import distributed
+
+    args = RUN[:-2] + ["--end", "2024-12", "--replicates", "4"]
+    local = subprocess.run(CLI + args + ["--out", str(tmp_path / "local")], capture_output=True, text=True)
+    assert local.returncode == 0, local.stderr
+    remote = subprocess.Popen(CLI + args + ["--executor", "dask", "--scheduler", dask_cluster, "--out", str(tmp_path / "dask")],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with distributed.Client(dask_cluster, timeout="10s") as client:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(client.processing().values()):
+            time.sleep(0.05)
+        busy = [worker for worker, tasks in client.processing().items() if tasks]
+        assert busy, "no task started"
+        try:
+            client.run(lambda: __import__("os")._exit(1), workers=busy[:1])  # the worker process dies mid-task
+        except (distributed.comm.CommClosedError, OSError):
+            pass  # expected: the worker is gone before it can answer
+    out, err = remote.communicate(timeout=300)
+    assert remote.returncode == 0, err
+    a = only_folder(tmp_path / "local") / "indicators.parquet"
+    b = only_folder(tmp_path / "dask") / "indicators.parquet"
+    assert a.read_bytes() == b.read_bytes()

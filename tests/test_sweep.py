@@ -46,3 +46,17 @@ def test_total_index_is_near_zero_for_an_input_that_does_not_matter_and_dominate
     assert st["postdoc_recruitment", "postdoc_quota"] > 0.5 > abs(st["postdoc_recruitment", "insurance_enforcement"])
     decided = deciders(indices).set_index("output")["decided by"]
     assert decided["unemployment_insured"].startswith("insurance_enforcement")
+
+
+def test_sweep_files_are_read_and_checked(tmp_path):
+    from sim.sweep import read_sweep_file
+
+    inputs = read_sweep_file(str(ROOT / "scenarios/sweeps/insurance_and_skills.toml"))
+    assert [i.name for i in inputs][:2] == ["insurance_enforcement", "high_skill_training"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[vary]\ntraining_volume = [2]\n')
+    with pytest.raises(InputError, match="key 'vary.training_volume': value \\[2\\] is not allowed"):
+        read_sweep_file(str(bad))
+    bad.write_text('[vary]\nretirement_reform = [0, 1]\n')
+    with pytest.raises(InputError, match="not a numeric lever"):
+        read_sweep_file(str(bad))
