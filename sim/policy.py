@@ -21,7 +21,7 @@ import numpy as np
 class MinimumWagePolicy:
     rule: str = "fixed"  # "fixed" | "share_of_average_wage"
     schedule: tuple[tuple[int, tuple[float, ...]], ...] = ()  # (from month, tiers) for "fixed"
-    share: "float | Schedule | None" = None  # None = hold the 2020 ratio; a Schedule is read at each adjustment
+    share: object = None  # a number, None (hold the 2020 ratio) or a levers.Schedule read at each adjustment
     first_adjustment: int | None = None  # month index
     interval_months: int = 36
 

@@ -2,7 +2,6 @@
 
 import shutil
 import tomllib
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -18,7 +18,6 @@ rate = cases closed / cases handled (pending at the start plus accepted).
 
 import numpy as np
 
-from ..status import Status
 from .base import Process
 
 

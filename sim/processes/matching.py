@@ -51,7 +51,7 @@ class Matching(Process):
     }
 
     def step(self, month: int) -> None:
-        model, people = self.model, self.model.people
+        people = self.model.people
         people.spell_m += (people.status != Status.ABSENT) & (people.spell_m < np.iinfo(np.int16).max)
         self._hire(month)
         self._employment_programmes(month)
