@@ -115,18 +115,26 @@ class LabourModel(mesa.Model):
         limit = statutory_age_months(people.female[idx], people.cadre[idx], self.month - people.age_m[idx].astype(np.int32), reform)
         return people.age_m[idx] >= limit
 
+    def retire(self, idx: np.ndarray) -> None:
+        """People idx retire; the urban employed among them are natural attrition."""
+        people = self.people
+        self.flows["retirements"] += len(idx)
+        self.flows["retirements_employed_urban"] += int(np.count_nonzero(people.urban[idx] & is_employed(people.status[idx])))
+        mask = np.zeros(people.n, dtype=bool)
+        mask[idx] = True
+        self.leave_firm(mask)
+        people.status[idx] = Status.RETIRED
+
     def separate(self, mask: np.ndarray) -> None:
         """People in mask lose their job or business: they look for work, or retire
         if they are past the statutory age (natural attrition)."""
         people = self.people
         idx = np.flatnonzero(mask)
-        retiring = idx[self.past_statutory_age(idx)]
-        self.flows["retirements"] += len(retiring)
-        self.flows["retirements_employed_urban"] += int(np.count_nonzero(people.urban[retiring] & is_employed(people.status[retiring])))
+        self.retire(idx[self.past_statutory_age(idx)])
         self.leave_firm(mask)
+        searching = mask & (people.status != Status.RETIRED)
         people.sector[mask] = -1
-        people.status[mask] = Status.UNEMP
-        people.status[retiring] = Status.RETIRED
+        people.status[searching] = Status.UNEMP
         people.spell_m[mask] = 0
 
     def firm_sizes(self) -> np.ndarray:

@@ -168,14 +168,7 @@ class Demography(Process):
         own_account = (status == Status.SELF) | (status == Status.FLEX)
         u = self.uniform(month, "retire")
         stops = own_account & (u[past] < self.param("own_account_retirement_rate"))
-        retiring = past[(~own_account & (status != Status.SCHOOL)) | stops]
-        employed_urban = people.urban[retiring] & is_employed(people.status[retiring])
-        self.model.flows["retirements_employed_urban"] += int(np.count_nonzero(employed_urban))
-        self.model.flows["retirements"] += len(retiring)
-        mask = np.zeros(people.n, dtype=bool)
-        mask[retiring] = True
-        self.model.leave_firm(mask)
-        people.status[retiring] = Status.RETIRED
+        self.model.retire(past[(~own_account & (status != Status.SCHOOL)) | stops])
 
     # -- migration -------------------------------------------------------------
     def _out_migration(self, month: int) -> int:

@@ -94,11 +94,7 @@ class Matching(Process):
         model.flows["hires"] += len(entering)
         model.flows["hires_from_flexible"] += int(np.count_nonzero(from_flex))
         model.flows["urban_job_entries"] += int(np.count_nonzero(people.urban[entering]))
-        people.status[hired] = Status.UNIT
-        model.join_firms(hired, firm)
-        people.spell_m[hired] = 0
-        people.wage[hired] = offer_wages(model, hired, firm, rng)
-        apply_minimum_wage(people, firms, model.minimum_wage, hired)
+        self._start_unit_jobs(hired, firm, rng)
 
     def _employment_programmes(self, month: int) -> None:
         """Employment-assistance levers beyond 2020 practice (zero in the baseline):
@@ -122,12 +118,28 @@ class Matching(Process):
 
         unemployed = np.flatnonzero(people.status == Status.UNEMP)
         starters = unemployed[choose_exact(np.ones(len(unemployed)), per_month(policy.startup_support), rng)]
-        people.status[starters] = Status.SELF
-        people.sector[starters] = categorical(model.calibration.stocks("labour.sector_shares.self"), rng.random(len(starters)))
-        people.wage[starters] = own_account_income(model, len(starters), "wages.self_employed_income_ratio", rng)
-        people.spell_m[starters] = 0
-        model.flows["supported_startups"] += len(starters)
-        model.flows["urban_job_entries"] += int(np.count_nonzero(people.urban[starters]))
+        self._start_own_account(starters, Status.SELF, "self", rng, "supported_startups")
+
+    def _start_unit_jobs(self, idx: np.ndarray, firm: np.ndarray, rng: np.random.Generator) -> None:
+        """People idx start unit jobs at firms `firm`: wage offered, minimum wage applied."""
+        model, people = self.model, self.model.people
+        people.status[idx] = Status.UNIT
+        model.join_firms(idx, firm)
+        people.spell_m[idx] = 0
+        people.wage[idx] = offer_wages(model, idx, firm, rng)
+        apply_minimum_wage(people, model.firms, model.minimum_wage, idx)
+
+    def _start_own_account(self, idx: np.ndarray, status: Status, kind: str, rng: np.random.Generator, flow: str) -> None:
+        """People idx start self-employment or flexible work (kind "self" or "flexible"):
+        a sector from that kind's mix and an income from its ratio to private wages."""
+        model, people = self.model, self.model.people
+        ratio = {"self": "wages.self_employed_income_ratio", "flexible": "wages.flexible_income_ratio"}[kind]
+        people.status[idx] = status
+        people.sector[idx] = categorical(model.calibration.stocks(f"labour.sector_shares.{kind}"), rng.random(len(idx)))
+        people.wage[idx] = own_account_income(model, len(idx), ratio, rng)
+        people.spell_m[idx] = 0
+        model.flows[flow] += len(idx)
+        model.flows["urban_job_entries"] += int(np.count_nonzero(people.urban[idx]))
 
     def _place(self, idx: np.ndarray, pool: np.ndarray, rng: np.random.Generator, flow: str) -> None:
         """Hire people idx into firms of `pool`, in proportion to firm size; each
@@ -137,17 +149,13 @@ class Matching(Process):
             return
         weight = model.firm_sizes()[pool] + 1.0
         firm = pool[np.minimum(np.searchsorted(np.cumsum(weight) / weight.sum(), rng.random(len(idx)), side="right"), len(pool) - 1)]
-        people.status[idx] = Status.UNIT
-        model.join_firms(idx, firm)
-        people.spell_m[idx] = 0
-        people.wage[idx] = offer_wages(model, idx, firm, rng)
-        apply_minimum_wage(people, firms, model.minimum_wage, idx)
+        self._start_unit_jobs(idx, firm, rng)
         np.add.at(firms.target, firm, 1.0)
         model.flows[flow] += len(idx)
         model.flows["urban_job_entries"] += int(np.count_nonzero(people.urban[idx]))
 
     def _own_account_and_inactivity(self, month: int) -> None:
-        model, people, stocks = self.model, self.model.people, self.model.calibration.stocks
+        model, people = self.model, self.model.people
         rng = self.rng(month, "own_account")
         u = self.uniform(month, "transition")
         p_self = model.derived["self_employment_entry_rate"] * self.param("self_employment_entry_share")
@@ -166,17 +174,9 @@ class Matching(Process):
         # Retirees under 65 who go back to work take flexible jobs (re-employed retirees).
         returning = idx[(status == Status.RETIRED) & (people.age_m[idx] < 65 * 12) & (u < p_return)]
 
-        for idx, status, shares_key, ratio_key, flow in (
-            (to_self, Status.SELF, "labour.sector_shares.self", "wages.self_employed_income_ratio", "self_employment_entries"),
-            (to_flex, Status.FLEX, "labour.sector_shares.flexible", "wages.flexible_income_ratio", "flexible_entries"),
-            (returning, Status.FLEX, "labour.sector_shares.flexible", "wages.flexible_income_ratio", "retiree_returns"),
-        ):
-            people.status[idx] = status
-            people.sector[idx] = categorical(stocks(shares_key), rng.random(len(idx)))
-            people.wage[idx] = own_account_income(model, len(idx), ratio_key, rng)
-            people.spell_m[idx] = 0
-            model.flows[flow] += len(idx)
-            model.flows["urban_job_entries"] += int(np.count_nonzero(people.urban[idx]))
+        self._start_own_account(to_self, Status.SELF, "self", rng, "self_employment_entries")
+        self._start_own_account(to_flex, Status.FLEX, "flexible", rng, "flexible_entries")
+        self._start_own_account(returning, Status.FLEX, "flexible", rng, "retiree_returns")
         people.status[to_inactive] = Status.INACTIVE
         people.status[to_search] = Status.UNEMP
         people.spell_m[to_inactive] = 0
