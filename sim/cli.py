@@ -5,6 +5,7 @@
     zjsim compare RUN_DIR... [--baseline NAME] [--year YYYY] [--format ...]
     zjsim scenario validate|show SCENARIO
     zjsim reproduce RUN_DIR
+    zjsim report RUN_DIR [--out FILE.html] [--scenarios NAMES] [--baseline NAME] [--png DIR]
     zjsim calibrate [--points N] [--replicates R] [--scale S] [--write]
 
 Bad input (a missing or malformed scenario, an option out of range) prints one
@@ -135,6 +136,31 @@ def compare(run_dirs, baseline, years, fmt):
     except InputError as err:
         raise BadInput(str(err)) from None
     click.echo(render(table, fmt))
+
+
+@main.command()
+@click.argument("run_dir")
+@click.option("--out", default=None, metavar="FILE.html", help="Where to write the report (default: RUN_DIR/report.html).")
+@click.option("--scenarios", default=None, metavar="NAMES", help="Comma-separated scenarios to show, in this order (default: all).")
+@click.option("--baseline", default=None, help="Scenario the others are compared with (default: 'baseline' if present, else the first).")
+@click.option("--png", "png_dir", default=None, metavar="DIR", help="Also save every figure as a PNG file in DIR, for slides.")
+@click.option("--sweep", "sweep_dirs", multiple=True, metavar="SWEEP_DIR",
+              help="A sweep folder whose sensitivity table to include (sweeps inside RUN_DIR are found without it); repeatable.")
+def report(run_dir, out, scenarios, baseline, png_dir, sweep_dirs):
+    """One self-contained HTML page for planners: target dashboard, fan charts, scenario comparison."""
+    from .report import write_report
+
+    wanted = [name.strip() for name in scenarios.split(",") if name.strip()] if scenarios else None
+    try:
+        path, pngs, notes = write_report(run_dir, out, scenarios=wanted, baseline=baseline, png_dir=png_dir,
+                                         sweep_dirs=sweep_dirs)
+    except InputError as err:
+        raise BadInput(str(err)) from None
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(f"report: {path}")
+    if pngs:
+        click.echo(f"{len(pngs)} figures as PNG in {pngs[0].parent}")
 
 
 @main.command()

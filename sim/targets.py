@@ -160,7 +160,8 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def _cell(value) -> str:
+def format_number(value) -> str:
+    """How every table of the command line and the report prints a number."""
     if isinstance(value, float):
         if value != value:
             return "-"
@@ -175,7 +176,7 @@ def render(table: pd.DataFrame, fmt: str, columns: list[str] | None = None) -> s
         return table.to_csv(index=False)
     if fmt == "json":
         return json.dumps(json.loads(table.to_json(orient="records", force_ascii=False)), indent=2, ensure_ascii=False)
-    cells = [[_cell(v) for v in row] for row in table[columns].itertuples(index=False)]
+    cells = [[format_number(v) for v in row] for row in table[columns].itertuples(index=False)]
     if fmt == "markdown":
         lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
         return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
