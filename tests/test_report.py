@@ -204,6 +204,20 @@ def test_a_changed_targets_file_is_pointed_out(ensemble, tmp_path):
     assert "does not match the checksum in manifest.json" in text
 
 
+def test_text_from_the_run_folder_is_escaped(ensemble, tmp_path):
+    """Scenario descriptions come from users' files: markup in them stays text."""
+    import json
+
+    copy = tmp_path / "copy"
+    shutil.copytree(ensemble, copy)
+    manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
+    manifest["scenarios"][0]["text"] = manifest["scenarios"][0]["text"].replace(
+        'description = "', 'description = "<script>alert(1)</script> & ', 1)
+    (copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    text, _ = report_of(copy)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; " in text and "<script" not in text
+
+
 def test_a_run_that_stops_before_2025_is_reported_without_a_verdict(tmp_path):
     scenario = load_scenario(ROOT / "scenarios/baseline.toml", scale=4000, end="2022-06")
     folder = run_scenarios([scenario], tmp_path, command_line=["test"]).folder
