@@ -310,13 +310,14 @@ def _fan_spec(item: dict, name_en: str, unit: str, bands: dict, chosen: list[str
             # The previous five years' total at the same pace: a guide, not data per month.
             spec.reference = ([FIRST_YEAR, charts.end_of_year(TARGET_YEAR)], [0.0, total],
                               f"2016-2020 pace ({format_number(total)} in 5 years)")
-    elif history:
-        points = [(where(2015), _number(history["value_2015"])), (where(2020), _number(history["actual_2020"]))]
-        spec.history = [(x, y) for x, y in points if y is not None]
-        spec.history_label = f"{label}, {'-'.join(str(round(x - 0.5)) if kind == 'flow_annual' else str(int(x)) for x, _ in spec.history)}"
-    elif _number(item.get("base_2020")) is not None:
-        spec.history = [(where(2020), float(item["base_2020"]))]
-        spec.history_label = f"{label}, 2020"
+    else:
+        known = {2015: _number(history["value_2015"]), 2020: _number(history["actual_2020"])} if history else {}
+        known.setdefault(2020, None)
+        if known[2020] is None:
+            known[2020] = _number(item.get("base_2020"))
+        years = [year for year, value in known.items() if value is not None]
+        spec.history = [(where(year), known[year]) for year in years]
+        spec.history_label = f"{label}, {'-'.join(map(str, years))}"
     if "target_2025" in item:
         target = float(item["target_2025"])
         spec.target = (where(TARGET_YEAR), target)
@@ -336,7 +337,7 @@ def _fan_caption(item: dict, spec: charts.FanSpec) -> str:
         parts.append(f"Dashed guide: {spec.reference[2]}, for scale.")
     if spec.target:
         parts.append(f"Star: {spec.target_label}.")
-    if kind == "rate" or kind == "context" and BY_ID[item["id"]].kind == "rate":
+    if BY_ID[item["id"]].kind == "rate":
         parts.append("The target is judged on the 2025 annual value; monthly values scatter around it.")
     return " ".join(parts)
 
