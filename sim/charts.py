@@ -118,7 +118,7 @@ def fan_chart(spec: FanSpec, styles: dict[str, dict]) -> Figure:
                 axes.fill_between(bands.x, bands.q05, bands.q95, color=style["color"], alpha=0.12, linewidth=0)
                 axes.fill_between(bands.x, bands.q25, bands.q75, color=style["color"], alpha=0.25, linewidth=0)
             axes.plot(bands.x, bands.q50, color=style["color"], linestyle=style["linestyle"], linewidth=1.6,
-                      label=f"{scenario} (median)", marker=style["marker"] if len(bands.x) <= 6 else None, markersize=4)
+                      label=f"{scenario} (median)", marker=style["marker"] if len(bands.x) <= 12 else None, markersize=4)
         if spec.history:
             hx, hy = zip(*spec.history)
             axes.plot(hx, hy, color=HISTORY_COLOUR, linestyle=(0, (1, 1.5)), marker="s", markersize=4,
@@ -133,8 +133,13 @@ def fan_chart(spec: FanSpec, styles: dict[str, dict]) -> Figure:
         axes.set_title(spec.title, loc="left", fontsize=10)
         axes.set_ylabel(spec.unit)
         left = min([2020.5] + [x for x, _ in spec.history])
-        axes.set_xlim(left - 0.2, 2026.2)
-        axes.set_xticks(range(int(np.ceil(left)), 2027))
+        right = int(np.ceil(max([2025.5] + [float(b.x.max()) for b in spec.bands.values()])))
+        axes.set_xlim(left - 0.2, right + 0.2)
+        # Year boundaries as grid lines; each year's label in the middle of its span.
+        first = int(np.floor(left))
+        axes.set_xticks(range(first, right + 1), labels=[])
+        axes.set_xticks([year + 0.5 for year in range(first, right)], labels=[str(y) for y in range(first, right)], minor=True)
+        axes.tick_params(axis="x", which="minor", length=0)
         axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
         axes.ticklabel_format(axis="y", useOffset=False, style="plain")
     return figure

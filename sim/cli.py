@@ -142,7 +142,8 @@ def compare(run_dirs, baseline, years, fmt):
 @click.argument("run_dir")
 @click.option("--out", default=None, metavar="FILE.html", help="Where to write the report (default: RUN_DIR/report.html).")
 @click.option("--scenarios", default=None, metavar="NAMES", help="Comma-separated scenarios to show, in this order (default: all).")
-@click.option("--baseline", default=None, help="Scenario the others are compared with (default: 'baseline' if present, else the first).")
+@click.option("--baseline", default=None, metavar="NAME",
+              help="Scenario the others are compared with (default: 'baseline' if present, else the first).")
 @click.option("--png", "png_dir", default=None, metavar="DIR", help="Also save every figure as a PNG file in DIR, for slides.")
 @click.option("--sweep", "sweep_dirs", multiple=True, metavar="SWEEP_DIR",
               help="A sweep folder whose sensitivity table to include (sweeps inside RUN_DIR are found without it); repeatable.")
