@@ -107,7 +107,9 @@ def read_sweep(folder: Path) -> dict:
                          "indices)", file=str(folder))
     try:
         meta = json.loads((folder / "sweep.json").read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
+    except (FileNotFoundError, UnicodeDecodeError, json.JSONDecodeError):
+        meta = {}  # the indices alone still make the table
+    if not isinstance(meta, dict):
         meta = {}
     return {"folder": folder, "meta": meta, "indices": pd.read_parquet(indices_path)}
 
@@ -384,9 +386,13 @@ def _sensitivity(sweep: dict, plans: list[dict], names: dict) -> dict:
         rows.append({"id": key, "name_zh": names[key][0], "name_en": names[key][1], "cells": cells,
                      "deciders": ", ".join(deciders) or "none of the varied inputs"})
     meta = sweep["meta"]
-    ranges = [f"{i['name']} {format_number(float(i['low']))} to {format_number(float(i['high']))}"
-              for i in meta.get("inputs", [])]
-    return {"folder": str(sweep["folder"]), "inputs": inputs, "rows": rows, "ranges": ranges,
+    ranges = [f"{i['name']} {format_number(float(i['lo']))} to {format_number(float(i['hi']))}"
+              for i in meta.get("inputs", []) if {"name", "lo", "hi"} <= set(i)]
+    try:
+        scenario = tomllib.loads(meta.get("scenario", "")).get("name", "?")
+    except tomllib.TOMLDecodeError:
+        scenario = "?"
+    return {"folder": str(sweep["folder"]), "scenario": scenario, "inputs": inputs, "rows": rows, "ranges": ranges,
             "method": meta.get("method", "sobol"), "points": meta.get("points"), "replicates": meta.get("replicates"),
             "scale": meta.get("scale")}
 

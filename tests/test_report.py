@@ -229,17 +229,20 @@ def test_a_run_that_stops_before_2025_is_reported_without_a_verdict(tmp_path):
 def test_a_sweep_in_the_run_folder_adds_the_sensitivity_table(ensemble, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(ensemble, copy)
-    sweep = copy / "sweep-baseline-x"
-    sweep.mkdir()
-    rows = []
-    for output in ("unemployment_insured", "probability:unemployment_insured"):
-        rows += [{"output": output, "input": "insurance_enforcement", "S1": 0.7, "S1_conf": 0.1, "ST": 0.81, "ST_conf": 0.05},
-                 {"output": output, "input": "postdoc_quota", "S1": 0.0, "S1_conf": 0.0, "ST": 0.0, "ST_conf": 0.0}]
-    pd.DataFrame(rows).to_parquet(sweep / "sensitivity.parquet", index=False)
+    sweep = zjsim("sweep", "scenarios/baseline.toml", "--vary", "postdoc_quota=1000:3000", "--vary",
+                  "insurance_enforcement=0.5:3", "--samples", "4", "--replicates", "1", "--scale", "5000",
+                  "--jobs", "2", "--out", str(copy))
+    assert sweep.returncode == 0, sweep.stderr
+    indices = pd.read_parquet(next(copy.glob("sweep-*/sensitivity.parquet"))).set_index(["output", "input"])
     text, _ = report_of(copy)
     assert "Which inputs decide each target?" in text
-    assert '<td class="num strong">0.81 ± 0.05</td>' in text and '<td class="num">0.00 ± 0.00</td>' in text
-    assert "insurance_enforcement (0.81)" in text
+    assert "postdoc_quota 1,000.0 to 3,000.0; insurance_enforcement 0.50 to 3.00" in text
+    row = text[text.index('<tr data-indicator="unemployment_insured"><td>'):]
+    row = row[:row.index("</tr>")]
+    for name in ("postdoc_quota", "insurance_enforcement"):
+        st, conf = indices.loc[("unemployment_insured", name), ["ST", "ST_conf"]]
+        assert f"{st:.2f} ± {conf:.2f}</td>" in row
+    assert '<td class="num strong">' in row  # enforcement decides unemployment insurance
 
 
 @pytest.mark.parametrize("args, message", [
