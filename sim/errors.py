@@ -6,6 +6,10 @@ status 2, without a traceback and without leaving a results folder behind.
 """
 
 
+import os
+from pathlib import Path
+
+
 class InputError(Exception):
     """Bad input: names the file, the key, the value and what is allowed."""
 
@@ -14,3 +18,16 @@ class InputError(Exception):
         self.key = key
         where = ", ".join(part for part in (file and f"{file}", key and f"key '{key}'") if part)
         super().__init__(f"{where}: {message}" if where else message)
+
+
+def writable_folder(folder: str | Path, key: str | None = None) -> Path:
+    """The output folder, made if missing; an InputError when it cannot be made
+    or takes no files (checked before any work, so nothing is half-written)."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(f"cannot create the output folder ({err.strerror})", file=str(folder), key=key) from None
+    if not os.access(folder, os.W_OK):
+        raise InputError("the output folder is not writable", file=str(folder), key=key)
+    return folder

@@ -28,7 +28,7 @@ import pandas as pd
 
 from . import charts
 from .calibration import CALIBRATION_DIR
-from .errors import InputError
+from .errors import InputError, writable_folder
 from .indicators import BY_ID
 from .reproduce import read_manifest
 from .runner import sha256_file
@@ -417,9 +417,9 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, *, scenario
     if target.suffix.lower() not in (".html", ".htm"):
         raise InputError("the report is an HTML file: give a name ending in .html", file=str(target), key="--out")
     run = read_run(run_dir, sweep_dirs)
-    _check_writable(target.parent, "--out")
+    writable_folder(target.parent, "--out")
     if png_dir is not None:
-        _check_writable(Path(png_dir), "--png")
+        writable_folder(png_dir, "--png")
     report = build_report(run, scenarios, baseline)
     html = render_html(report)
     _write_atomically(target, html.encode("utf-8"), "--out")
@@ -431,16 +431,6 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, *, scenario
             _write_atomically(path, charts.to_png(figure), "--png")
             pngs.append(path)
     return target, pngs, report.notes
-
-
-def _check_writable(folder: Path, option: str) -> None:
-    """Fail before the work, not after it: the folder exists (or is made) and takes files."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise InputError(f"cannot create the folder ({err.strerror})", file=str(folder), key=option) from None
-    if not os.access(folder, os.W_OK):
-        raise InputError("the folder is not writable", file=str(folder), key=option)
 
 
 def _write_atomically(path: Path, data: bytes, option: str) -> None:

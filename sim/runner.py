@@ -11,7 +11,6 @@ import datetime as dt
 import functools
 import hashlib
 import json
-import os
 import platform
 import shutil
 import tempfile
@@ -28,7 +27,7 @@ import pyarrow.parquet as pq
 
 from . import __version__
 from .calibration import Calibration
-from .errors import InputError
+from .errors import InputError, writable_folder
 from .executors import LocalExecutor
 from .model import LabourModel
 from .scenario import Scenario
@@ -143,13 +142,7 @@ def run_scenarios(scenarios: list[Scenario], out_dir: str | Path = "results", *,
         raise InputError(f"scenarios have different scales ({', '.join(f'{x:g}' for x in sorted(scales))}); give --scale")
     if replicates < 1 or jobs < 1:
         raise InputError("--replicates and --jobs must be at least 1")
-    out_dir = Path(out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise InputError(f"cannot create the output folder ({err.strerror})", file=str(out_dir)) from None
-    if not os.access(out_dir, os.W_OK):
-        raise InputError("the output folder is not writable", file=str(out_dir))
+    out_dir = writable_folder(out_dir)
     root_seed = scenarios[0].seed if seed is None else seed
     started = dt.datetime.now(dt.timezone.utc)
     run_id = _run_id(scenarios[0] if len(scenarios) == 1 else None, root_seed, started, out_dir)

@@ -271,7 +271,7 @@ def test_an_unwritable_destination_is_a_clear_error(ensemble, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
     result = zjsim("report", str(ensemble), "--out", str(blocker / "report.html"))
-    assert result.returncode == 2 and "cannot create the folder" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 2 and "cannot create the output folder" in result.stderr and "Traceback" not in result.stderr
 
 
 # -- in a real browser -----------------------------------------------------------
