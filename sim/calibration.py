@@ -2,7 +2,7 @@
 
 `calibration/baseline_2020.toml` holds the end-2020 stocks (each with its unit,
 kind and source); `calibration/params.toml` the behavioural parameters of the
-processes.  Both are read into flat dictionaries keyed by dotted names
+processes; `calibration/macro.toml` the dated macro conditions (`sim.macro`).  Both are read into flat dictionaries keyed by dotted names
 ("labour.employed_total"), so a missing or malformed entry is reported with the
 file and key it belongs to.
 """
@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
+from .levers import ASSUMPTIONS
+from .macro import load_macro
 
 CALIBRATION_DIR = Path(__file__).resolve().parent.parent / "calibration"
 BASELINE_YEARS = (2015, 2020)  # years with a baseline_<year>.toml
@@ -73,6 +75,7 @@ class Calibration:
     age_shape: np.ndarray  # relative size of each single-year age 0..104
     digest: str  # SHA-256 over the calibration files, for the manifest
     baseline_year: int = 2020
+    macro: dict = field(default_factory=dict)  # name -> sim.macro.MacroPath (calibration/macro.toml)
 
     @property
     def baseline_month(self) -> int:
@@ -86,7 +89,7 @@ class Calibration:
             raise InputError(f"no baseline for {baseline_year}; baselines exist for {', '.join(map(str, BASELINE_YEARS))}")
         stocks_file = f"baseline_{baseline_year}.toml"
         digest = hashlib.sha256()
-        for name in (stocks_file, "params.toml", "age_shape_2020.csv"):
+        for name in (stocks_file, "params.toml", "age_shape_2020.csv", "macro.toml"):
             path = directory / name
             if not path.exists():
                 raise InputError("calibration file is missing", file=str(path))
@@ -97,6 +100,7 @@ class Calibration:
             params=EntryFile.load(directory / "params.toml"),
             age_shape=_read_age_shape(directory / "age_shape_2020.csv"),
             digest=digest.hexdigest(),
+            macro=load_macro(directory / "macro.toml", ASSUMPTIONS),
         )
 
 

@@ -64,9 +64,20 @@ def _unemployment(p: Parts) -> float:
     return _ratio(p["urban_unemployed"], p["urban_employed"] + p["urban_unemployed"])
 
 
-def _average_wage(months: list[Parts]) -> float:
-    count = sum(p["urban_unit_employees"] for p in months)
-    return 12.0 * sum(p["urban_unit_wage_bill"] for p in months) / count if count else float("nan")
+def _average_wage(months: list[Parts], ownership: str = "") -> float:
+    """Yearly wage bill over the average number of urban unit employees;
+    ownership "" (all units), "non_private" or "private"."""
+    def part(p: Parts, what: str) -> float:
+        total, non_private = p[f"urban_unit_{what}"], p[f"urban_non_private_{what}"]
+        return {"": total, "non_private": non_private, "private": total - non_private}[ownership]
+
+    count = sum(part(p, "employees") for p in months)
+    return 12.0 * sum(part(p, "wage_bill") for p in months) / count if count else float("nan")
+
+
+def average_wage(id_: str, ownership: str, definition: str) -> Indicator:
+    return Indicator(id_, "yuan per year", "rate", definition,
+                     lambda p: _average_wage([p], ownership), lambda months: _average_wage(months, ownership))
 
 
 def _new_urban_jobs(p: Parts) -> float:
@@ -88,10 +99,14 @@ INDICATORS = (
               "Urban job entries (urban residents entering unit, self- or flexible employment from unemployment, "
               "inactivity, school, retirement or another province) minus natural attrition (urban employed who "
               "retire or die). Total over the period.", _new_urban_jobs, lambda months: sum(map(_new_urban_jobs, months))),
-    Indicator("average_wage", "yuan per year", "rate",
-              "Social average wage: total wages of urban unit employees over their average number, per year "
-              "(full-caliber urban unit average wage).",
-              lambda p: _average_wage([p]), _average_wage),
+    average_wage("average_wage", "",
+                 "Social average wage: total wages of urban unit employees over their average number, per year "
+                 "(full-caliber urban unit average wage)."),
+    average_wage("average_wage_non_private", "non_private",
+                 "Average wage of urban non-private units (state, collective, foreign and joint-stock), per year, "
+                 "as in the province's average-wage bulletin."),
+    average_wage("average_wage_private", "private",
+                 "Average wage of urban private units, per year, as in the province's average-wage bulletin."),
     Indicator("minimum_wage_to_average_wage", "%", "rate",
               "Tier-1 monthly minimum wage x 12 over the social average wage of the previous year (the latest "
               "published when the standard is set); the year's value uses the minimum in force in December.",
@@ -148,6 +163,7 @@ def count_parts(model) -> Parts:
     urban_units = (status == Status.UNIT) & urban
     working_life = alive & (status != Status.RETIRED) & (status != Status.SCHOOL)
     pension = people.pension_employee | people.pension_retiree | people.pension_resident
+    non_private = urban_units & model.firms.non_private[np.maximum(people.firm, 0)]
     return {
         "scale": model.scale,
         "alive": int(np.count_nonzero(alive)),
@@ -157,6 +173,8 @@ def count_parts(model) -> Parts:
         "urban_unemployed": int(np.count_nonzero(unemployed & urban)),
         "urban_unit_employees": int(np.count_nonzero(urban_units)),
         "urban_unit_wage_bill": float(people.wage[urban_units].sum(dtype=np.float64)),
+        "urban_non_private_employees": int(np.count_nonzero(non_private)),
+        "urban_non_private_wage_bill": float(people.wage[non_private].sum(dtype=np.float64)),
         "minimum_wage": float(model.minimum_wage[0]),
         "previous_average_wage": float(model.annual_average_wage[model.month // 12 - 1]),
         "pension_insured": int(np.count_nonzero(alive & pension)),

@@ -65,6 +65,22 @@ LEVERS = {
               "wage growth in covered firms and fewer wage disputes (wages, labour relations)", "专栏11 03 collective bargaining"),
     )
 }
+# Macro conditions: not policy levers but assumptions a scenario makes about
+# the economy around the policy.  Their default is the dated, cited path of
+# `calibration/macro.toml` (realised years from published figures, a stated
+# projection after); a scenario's `[assumptions]` table replaces that path.
+ASSUMPTIONS = {
+    assumption.name: assumption
+    for assumption in (
+        Lever("wage_growth", float, -0.2, 0.5, None, "nominal growth a year",
+              "growth of the wage offered for the same job and of the January raises (wages)", "macro condition"),
+        Lever("labour_demand_growth", float, -0.2, 0.2, None, "growth a year",
+              "growth of the firms' desired unit employment (labour demand)", "macro condition"),
+        Lever("net_migration", float, -200.0, 300.0, None, "10k persons a year",
+              "arrivals from other provinces beyond those who leave (demography)", "macro condition"),
+    )
+}
+DECLARED = {**LEVERS, **ASSUMPTIONS}  # everything a scenario may schedule
 POLICY_FIELD = {"insurance_enforcement": "enforcement"}  # lever name -> Policy field, where they differ
 
 
@@ -93,14 +109,14 @@ class Schedule:
 
 @dataclass(frozen=True)
 class Levers:
-    """All of a scenario's lever schedules, and the minimum-wage rule."""
+    """All of a scenario's lever (and macro assumption) schedules, and the minimum-wage rule."""
 
     schedules: dict[str, Schedule] = field(default_factory=dict)
     minimum_wage: MinimumWagePolicy = field(default_factory=MinimumWagePolicy)
 
     def policy_at(self, month: int) -> Policy:
         values = {
-            POLICY_FIELD.get(name, name): schedule.at(month, LEVERS[name].default)
+            POLICY_FIELD.get(name, name): schedule.at(month, DECLARED[name].default)
             for name, schedule in self.schedules.items()
         }
         return replace(Policy(minimum_wage=self.minimum_wage), **values)

@@ -79,6 +79,12 @@ class LabourModel(mesa.Model):
             if progress is not None:
                 progress(1)
 
+    def condition(self, name: str) -> float:
+        """A macro condition this month (`sim.levers.ASSUMPTIONS`): the scenario's
+        assumption where it sets one, else the path of calibration/macro.toml."""
+        value = getattr(self.policy, name)
+        return self.calibration.macro[name].at(self.month) if value is None else value
+
     # -- shared operations on people -------------------------------------------
     def remove_people(self, mask: np.ndarray) -> None:
         """People in mask leave the province (death or emigration): their row is

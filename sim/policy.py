@@ -50,6 +50,10 @@ class Policy:
     graduate_placement: float = 0.0  # monthly share of job-seeking graduates placed
     startup_support: float = 0.0  # extra business start-ups of job seekers, 10k persons a year
     collective_bargaining: float | None = None  # share of employees covered; None: the 2020 coverage
+    # Macro conditions (sim.levers.ASSUMPTIONS); None: the path of calibration/macro.toml.
+    wage_growth: float | None = None
+    labour_demand_growth: float | None = None
+    net_migration: float | None = None  # 10k persons a year
 
 
 class Government(mesa.Agent):

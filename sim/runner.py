@@ -58,7 +58,8 @@ class RunResult:
 def simulate(scenario: Scenario, replicate: int, seed: np.random.SeedSequence, calibration: Calibration | None = None,
              progress: Callable[[int], None] | None = None) -> list[tuple]:
     """Rows (scenario, replicate, period, indicator, value) of one replicate: annual then monthly."""
-    model = LabourModel(seed=seed, scale=scenario.scale, policy=scenario.levers, calibration=calibration or _calibration())
+    calibration = calibration or _calibration(scenario.baseline_year)
+    model = LabourModel(seed=seed, scale=scenario.scale, policy=scenario.levers, calibration=calibration)
     model.run_until(scenario.end, progress)
     annual = [(scenario.name, replicate, f"{year:04d}", key, value) for year, key, value in model.recorder.annual()]
     monthly = [(scenario.name, replicate, format_month(month), key, value) for month, key, value in model.recorder.monthly()]
@@ -66,9 +67,9 @@ def simulate(scenario: Scenario, replicate: int, seed: np.random.SeedSequence, c
 
 
 @functools.cache
-def _calibration() -> Calibration:
-    """The calibration, read once per process (worker processes read their own)."""
-    return Calibration.load()
+def _calibration(baseline_year: int = 2020) -> Calibration:
+    """The calibration from a baseline year, read once per process (worker processes read their own)."""
+    return Calibration.load(baseline_year=baseline_year)
 
 
 def _task(scenario: Scenario, replicate: int, seed: np.random.SeedSequence) -> tuple[int, list[tuple]]:
@@ -140,6 +141,10 @@ def run_scenarios(scenarios: list[Scenario], out_dir: str | Path = "results", *,
     scales = {s.scale for s in scenarios}
     if len(scales) > 1:
         raise InputError(f"scenarios have different scales ({', '.join(f'{x:g}' for x in sorted(scales))}); give --scale")
+    starts = {s.start for s in scenarios}
+    if len(starts) > 1:
+        raise InputError(f"scenarios start in different months ({', '.join(sorted(map(format_month, starts)))}); "
+                         "a run compares scenarios from one baseline")
     if replicates < 1 or jobs < 1:
         raise InputError("--replicates and --jobs must be at least 1")
     out_dir = writable_folder(out_dir)
@@ -195,7 +200,7 @@ def _write_part(staging: Path, key: tuple[int, int], rows: list[tuple]) -> None:
 
 def _execute(staging: Path, scenarios: list[Scenario], request: dict, executor, jobs: int, progress) -> RunResult:
     """Run the tasks that have no part yet, streaming each to disk, then assemble the run folder."""
-    calibration = _calibration()
+    calibration = _calibration(scenarios[0].baseline_year)
     seeds = replicate_seeds(request["seed"], request["replicates"])
     tasks = [(i, r) for i in range(len(scenarios)) for r in range(request["replicates"])]
     todo = [key for key in tasks if not _part(staging, key).exists()]

@@ -8,7 +8,7 @@ Format 1 (TOML; `scenarios/baseline.toml` is a commented example):
     extends = "baseline.toml"           # optional parent, relative to this file
     seed = 20201231                     # root seed (replicate seeds are its children)
     scale = 100                         # persons per row
-    start = "2021-01"                   # the model starts from the end-2020 baseline
+    start = "2021-01"                   # from the end-2020 baseline; "2016-01" from the end-2015 one
     end = "2025-12"                     # up to 2035-12
 
     [levers]                            # see sim/levers.py for every lever
@@ -21,6 +21,9 @@ Format 1 (TOML; `scenarios/baseline.toml` is a commented example):
     share = 0.40                        # or "2020", or { path = [...] }
     first_adjustment = "2021-08"
     interval_months = 12
+
+    [assumptions]                       # macro conditions (sim/levers.py ASSUMPTIONS);
+    wage_growth = { path = [["2023-01", 0.06]] }   # default: calibration/macro.toml
 
 A child changes only what it names: top-level keys replace the parent's, and
 each lever it names replaces the parent's schedule for that lever.  Every key is
@@ -35,12 +38,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError
-from .levers import LEVERS, Levers, Schedule
+from .calibration import BASELINE_YEARS
+from .levers import ASSUMPTIONS, LEVERS, Levers, Schedule
 from .policy import MinimumWagePolicy
 from .timeline import format_month, parse_month
 
 FORMAT = 1
-FIRST_START = parse_month("2021-01")  # the model starts from the end-2020 baseline
+# A run starts the month after a synthetic baseline population: January 2016
+# (end-2015 baseline, for the backtest) or January 2021 (end-2020, the default).
+STARTS = tuple(parse_month(f"{year + 1}-01") for year in BASELINE_YEARS)
+FIRST_START = parse_month("2021-01")  # the default start
 LAST_END = parse_month("2035-12")  # the horizon the calibration is meant for
 
 TOP_KEYS = {
@@ -50,9 +57,10 @@ TOP_KEYS = {
     "extends": "path of a parent scenario file, relative to this file",
     "seed": "whole number >= 0: the root seed of the run",
     "scale": "number >= 1: persons represented by one row",
-    "start": f"month YYYY-MM, {format_month(FIRST_START)} (the month after the 2020 baseline)",
+    "start": f"month YYYY-MM, {' or '.join(map(format_month, STARTS))} (the month after the 2015 or 2020 baseline)",
     "end": f"month YYYY-MM from start to {format_month(LAST_END)}",
     "levers": "table of levers",
+    "assumptions": "table of macro conditions (wage_growth, labour_demand_growth, net_migration)",
 }
 MINIMUM_WAGE_KEYS = {
     "rule": "'fixed' or 'share_of_average_wage'",
@@ -75,6 +83,11 @@ class Scenario:
     path: str
     text: str
     files: tuple[tuple[str, str], ...] = field(default=())  # (path, text) of the file and its parents
+
+    @property
+    def baseline_year(self) -> int:
+        """The year whose end-of-year population the run starts from."""
+        return self.start // 12 - 1
 
     @property
     def sha256(self) -> str:
@@ -156,7 +169,13 @@ def _resolve(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, dict[str, 
     for name in levers:
         if name != "minimum_wage" and name not in LEVERS:
             check.fail(f"levers.{name}", f"unknown lever; allowed levers are: minimum_wage, {', '.join(LEVERS)}")
-    origin = {name: str(path) for name in levers}
+    assumptions = data.get("assumptions", {})
+    if not isinstance(assumptions, dict):
+        check.fail("assumptions", "expected a table of macro conditions")
+    for name in assumptions:
+        if name not in ASSUMPTIONS:
+            check.fail(f"assumptions.{name}", f"unknown macro condition; allowed: {', '.join(ASSUMPTIONS)}")
+    origin = {name: str(path) for name in (*levers, *assumptions)}
     files = [(str(path), text)]
     if "extends" in data:
         parent = path.parent / check.text("extends", data["extends"])
@@ -165,8 +184,9 @@ def _resolve(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, dict[str, 
         if not parent.exists():
             check.fail("extends", f"parent scenario '{data['extends']}' not found (looked for {parent})")
         base, base_origin, base_files = _resolve(parent, (*chain, path))
-        merged = {**base, **{k: v for k, v in data.items() if k != "levers"}}
+        merged = {**base, **{k: v for k, v in data.items() if k not in ("levers", "assumptions")}}
         merged["levers"] = {**base.get("levers", {}), **levers}
+        merged["assumptions"] = {**base.get("assumptions", {}), **assumptions}
         merged.pop("extends", None)
         return merged, {**base_origin, **origin}, files + base_files
     return data, origin, files
@@ -184,9 +204,9 @@ def load_scenario(path: str | Path, *, seed: int | None = None, scale: float | N
     description = check.text("description", data.get("description", name))
     seed_value = check.integer("--seed" if seed is not None else "seed", seed if seed is not None else data.get("seed", 1), 0)
     scale_value = check.number("--scale" if scale is not None else "scale", scale if scale is not None else data.get("scale", 100), 1.0)
-    file_start = check.month("start", data.get("start", "2021-01"), FIRST_START, FIRST_START)
+    file_start = _start(check, "start", data.get("start", format_month(FIRST_START)))
     file_end = check.month("end", data.get("end", "2025-12"), file_start, LAST_END)
-    start_m = check.month("--start", start, FIRST_START, FIRST_START) if start else file_start
+    start_m = _start(check, "--start", start) if start else file_start
     end_m = check.month("--end", end, start_m, LAST_END) if end else file_end
 
     levers = data.get("levers", {})
@@ -197,6 +217,8 @@ def load_scenario(path: str | Path, *, seed: int | None = None, scale: float | N
         # Dates are checked against the run the file describes; a shorter run
         # from the command line simply ends before later dates apply.
         schedules[lever_name] = _schedule(_Checker(origin[lever_name]), lever_name, spec, file_start, file_end)
+    for name, spec in data.get("assumptions", {}).items():
+        schedules[name] = _schedule(_Checker(origin[name]), name, spec, file_start, file_end, "assumptions")
     minimum_wage = MinimumWagePolicy()
     if "minimum_wage" in levers:
         minimum_wage = _minimum_wage(_Checker(origin["minimum_wage"]), levers["minimum_wage"], file_start, file_end)
@@ -205,6 +227,14 @@ def load_scenario(path: str | Path, *, seed: int | None = None, scale: float | N
         levers=Levers(schedules=schedules, minimum_wage=minimum_wage), path=str(path), text=files[0][1],
         files=tuple(files),
     )
+
+
+def _start(check: _Checker, key: str, value) -> int:
+    month = check.month(key, value, 0, LAST_END)
+    if month not in STARTS:
+        check.fail(key, f"month {value} is not allowed; a run starts in {' or '.join(map(format_month, STARTS))} "
+                        "(the month after a baseline population)")
+    return month
 
 
 def _value(check: _Checker, key: str, lever, value):
@@ -229,8 +259,9 @@ def _path_points(check: _Checker, key: str, raw, start: int, end: int, value) ->
     return tuple(points)
 
 
-def _schedule(check: _Checker, name: str, spec, start: int, end: int) -> Schedule:
-    lever, key = LEVERS[name], f"levers.{name}"
+def _schedule(check: _Checker, name: str, spec, start: int, end: int, table: str = "levers") -> Schedule:
+    lever = (ASSUMPTIONS if table == "assumptions" else LEVERS)[name]
+    key = f"{table}.{name}"
     if not isinstance(spec, dict):
         return Schedule(((start, _value(check, key, lever, spec)),))
     if set(spec) == {"from", "value"}:
@@ -327,4 +358,13 @@ def describe(scenario: Scenario) -> dict:
             "interval_months": rule.interval_months,
         },
         "levers": levers,
+        "assumptions": {
+            name: {
+                "unit": assumption.unit,
+                "schedule": scenario.levers.schedules[name].as_data() if name in scenario.levers.schedules
+                else "calibration/macro.toml",
+                "mechanism": assumption.mechanism,
+            }
+            for name, assumption in ASSUMPTIONS.items()
+        },
     }

@@ -37,6 +37,8 @@ EXTRA_NAMES = {
     "employed": ("就业人员", "Employed persons"),
     "labour_force": ("劳动力", "Labour force"),
     "average_wage": ("城镇单位就业人员平均工资", "Social average wage"),
+    "average_wage_non_private": ("非私营单位就业人员平均工资", "Average wage, non-private units"),
+    "average_wage_private": ("私营单位就业人员平均工资", "Average wage, private units"),
 }
 
 

@@ -88,7 +88,7 @@ def test_bad_scenario_gives_one_message_exit_2_and_no_folder(tmp_path, filename)
         (["run", "no/such/file.toml"], "no/such/file.toml: scenario file not found"),
         (["run", "SCENARIO", "--scale", "abc"], "'abc' is not a valid float"),
         (["run", "SCENARIO", "--scale", "0.5"], "key '--scale': value 0.5 is not allowed"),
-        (["run", "SCENARIO", "--start", "2022-01"], "key '--start': month 2022-01 is outside the allowed range 2021-01 to 2021-01"),
+        (["run", "SCENARIO", "--start", "2022-01"], "key '--start': month 2022-01 is not allowed; a run starts in 2016-01 or 2021-01"),
         (["run", "SCENARIO", "--end", "2025-13"], "key '--end': value '2025-13' is not a month"),
         (["run", "SCENARIO", "--seed", "-1"], "key '--seed': value -1 is not allowed"),
     ],

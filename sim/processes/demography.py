@@ -191,7 +191,8 @@ class Demography(Process):
         """Workers from other provinces arrive as job seekers: out-migration plus net migration."""
         people, stocks = self.model.people, self.model.calibration.stocks
         rng = self.rng(month, "immigrate")
-        expected = self._expected_out + stocks("demography.net_migration") / 12.0 / self.model.scale
+        net = self.model.condition("net_migration") * 1e4  # persons a year (calibration/macro.toml)
+        expected = self._expected_out + net / 12.0 / self.model.scale
         count = int(rng.poisson(max(expected, 0.0)))
         if count == 0:
             return 0

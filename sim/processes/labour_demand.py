@@ -2,8 +2,9 @@
 
 Each month a share of firms closes (their employees are laid off into job
 search); new firms open so that the stock of firms grows at its trend rate;
-every firm's desired employment takes a log-normal shock around the trend
-growth of demand.  Vacancies are the gap between desired and actual employment
+every firm's desired employment takes a log-normal shock around the growth
+of labour demand, a macro condition (`calibration/macro.toml`: the realised
+growth of employment in the years published, a projection after).  Vacancies are the gap between desired and actual employment
 (computed by the matching process after separations).
 """
 
@@ -52,7 +53,7 @@ class LabourDemand(Process):
 
         rng = self.rng(month, "demand")
         sd = self.param("demand_shock_sd")
-        drift = np.log1p(self.param("demand_growth_annual")) / 12.0 - sd * sd / 2.0
+        drift = np.log1p(model.condition("labour_demand_growth")) / 12.0 - sd * sd / 2.0
         shock = rng.standard_normal(firms.n).astype(np.float32)
         firms.target[firms.alive] *= np.exp(drift + sd * shock[firms.alive]).astype(np.float32)
 

@@ -4,7 +4,9 @@ A unit employee's wage is set when hired: the economy-wide wage index times a
 level for the firm's ownership (non-private or private, solved at build so the
 2020 means equal the published averages) times exp(education, sector,
 experience, firm premium and an individual draw).  Every January wages rise by
-the nominal growth rate with an individual spread.  The government agent sets
+the nominal growth rate with an individual spread.  The nominal growth rate is
+a macro condition (`calibration/macro.toml`: the published growth of unit
+wages in 2016-2022, a stated projection after), not a fitted constant.  The government agent sets
 the minimum-wage tiers each month from its policy; employees of firms that
 comply are paid at least their tier's minimum.  When the minimum rises, firms
 whose wage bill it raises cut the employment they want and some stop
@@ -83,7 +85,7 @@ class Wages(Process):
 
     def step(self, month: int) -> None:
         model, people = self.model, self.model.people
-        growth = self.param("nominal_growth_annual")
+        growth = model.condition("wage_growth")
         model.wage_index *= (1.0 + growth) ** (1.0 / 12.0)
         if calendar_month(month) == 1:
             earners = np.flatnonzero((people.status == Status.UNIT) | (people.status == Status.SELF) | (people.status == Status.FLEX))
