@@ -7,6 +7,7 @@
     zjsim reproduce RUN_DIR
     zjsim report RUN_DIR [--out FILE.html] [--scenarios NAMES] [--baseline NAME] [--png DIR]
     zjsim calibrate [--points N] [--replicates R] [--scale S] [--write]
+    zjsim backtest [RUN_DIR] [--scenario NAME] [--replicates N] [--format ...]
 
 Bad input (a missing or malformed scenario, an option out of range) prints one
 message naming the file, the key and what is allowed, and exits with status 2
@@ -277,6 +278,53 @@ def reproduce(run, out_dir):
     for line in report.details:
         click.echo(line)
     sys.exit(1)
+
+
+@main.command()
+@click.argument("run_dir", required=False)
+@click.option("--scenario", "scenario_name", default=None, metavar="NAME",
+              help="Scenario of RUN_DIR to judge (default: 'realised', or the only one).")
+@click.option("--replicates", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Without RUN_DIR: replicates of scenarios/realised.toml to run.")
+@click.option("--scale", type=float, default=None, help="Without RUN_DIR: persons per row (default: the scenario's).")
+@click.option("--seed", type=int, default=None, help="Without RUN_DIR: root seed (default: the scenario's).")
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Without RUN_DIR: worker processes.")
+@click.option("--out", "out_dir", default="results", show_default=True, help="Without RUN_DIR: folder that receives the run folder.")
+@click.option("--observed", default=None, metavar="FILE.csv", help="Published points (default: calibration/observed.csv).")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+def backtest(run_dir, scenario_name, replicates, scale, seed, jobs, out_dir, observed, fmt):
+    """Compare a run with every figure published for 2016-2022 (calibration/observed.csv).
+
+    Without RUN_DIR, runs scenarios/realised.toml (from the end-2015 population
+    to 2022) first.  For every point: observed value, simulated median and 5-95%
+    interval, error and whether it is within tolerance (stocks 3%, annual flows
+    10%, wage levels 3%, rates 0.5 pp, wage growth 2 pp).  Exit status 1 when a
+    high-confidence point is outside its tolerance."""
+    from .backtest import OBSERVED, TABLE_COLUMNS, backtest_table, failed, pick_scenario, read_observed
+    from .runner import REPO_ROOT, run_scenarios
+    from .scenario import load_scenario
+    from .targets import load_run, render
+
+    try:
+        points = read_observed(observed or OBSERVED)
+        if run_dir is None:
+            realised = load_scenario(REPO_ROOT / "scenarios" / "realised.toml", seed=seed, scale=scale)
+            result = run_scenarios([realised], out_dir, replicates=replicates, jobs=jobs, seed=seed,
+                                   command_line=["zjsim", *sys.argv[1:]], progress=_task_progress())
+            run_dir = str(result.folder)
+            click.echo(f"run folder: {run_dir}", err=True)
+        frame = load_run(run_dir)
+        table = backtest_table(frame, points, pick_scenario(frame, scenario_name, run_dir))
+    except InputError as err:
+        raise BadInput(str(err)) from None
+    click.echo(render(table, fmt, None if fmt in ("csv", "json") else TABLE_COLUMNS))
+    outside = failed(table)
+    judged = table[table["status"] != "not simulated"]
+    summary = (f"{int((judged['status'] == 'within').sum())} of {len(judged)} simulated points within tolerance; "
+               f"{len(outside)} high-confidence point(s) outside")
+    click.echo(summary, err=True)
+    if len(outside):
+        sys.exit(1)
 
 
 @main.group()
