@@ -34,6 +34,8 @@ PARAMETERS = [
     Parameter("training.level_weight[2]", 1.0, 30.0, "high_skilled_talent"),
     Parameter("public_services.card_issue_rate", 0.005, 0.1, "social_security_card_holders"),
     Parameter("separations.quit_rate", 0.0005, 0.005, "new_urban_jobs_2016_2020"),
+    Parameter("training.incumbent_recognition_rate", 0.0001, 0.005, "skilled_talent"),
+    Parameter("matching.participation_elasticity", 0.0, 3.0, "employed"),
 ]
 # 2020 actuals of the plan's column 1 (calibration/plan_history_2015_2020.csv)
 # and the plan's 2020 base values (column 2).
@@ -46,6 +48,8 @@ MOMENTS = [
     Moment("high_skilled_talent", 321.8),
     Moment("social_security_card_holders", 6065.0),
     Moment("new_urban_jobs_2016_2020", 606.0),
+    Moment("skilled_talent", 1013.0),  # plan column 2 base (calibration/observed.csv)
+    Moment("employed", 3860.0),  # baseline_2020.toml employed_total
 ]
 # Minimum-wage tiers in force over the period (sources_zhejiang_2020.csv).
 PERIOD_MINIMUM_WAGE = MinimumWagePolicy(rule="fixed", schedule=((parse_month("2017-12"), (2010.0, 1800.0, 1660.0, 1500.0)),))

@@ -195,6 +195,7 @@ def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -
     a = params("matching.elasticity_unemployment")
     finding = params("matching.job_finding_rate_2020")
     derived["matching_efficiency"] = finding * seekers / (seekers**a * open_ ** (1 - a))
+    derived["tightness_baseline"] = open_ / max(seekers, 1.0)  # vacancies per job seeker at the baseline
     # Entry rates into own-account work, solved so that the 2020 stocks of the
     # self-employed and flexible workers are in flow balance: job seekers who
     # enter each month replace those who exit, retire or (flexible workers)
