@@ -67,7 +67,7 @@ def _task_progress():
 @click.option("--scheduler", envvar="ZJSIM_SCHEDULER", default=None,
               help="Dask scheduler address tcp://HOST:PORT (or ZJSIM_SCHEDULER); without it --executor dask starts a LocalCluster.")
 @click.option("--out", "out_dir", default="results", show_default=True, help="Folder that receives the run folder.")
-@click.option("--start", default=None, help="First simulated month, YYYY-MM: 2021-01 (from the end-2020 population) or 2016-01 (end-2015, for backtests)."
+@click.option("--start", default=None, help="First simulated month, YYYY-MM: 2021-01 (from the end-2020 population) or 2016-01 (end-2015, for backtests).")
 @click.option("--end", default=None, help="Last simulated month, YYYY-MM (default: the scenario's `end`; up to 2035-12).")
 @click.option("--resume", "resume_dir", default=None, metavar="RUN_DIR",
               help="Finish an interrupted run (its .incomplete-* folder), skipping the runs it completed.")
