@@ -98,10 +98,23 @@ class Calibration:
             baseline_year=baseline_year,
             stocks=EntryFile.load(directory / stocks_file),
             params=EntryFile.load(directory / "params.toml"),
-            age_shape=_read_age_shape(directory / "age_shape_2020.csv"),
+            age_shape=_shift_cohorts(_read_age_shape(directory / "age_shape_2020.csv"), 2020 - baseline_year),
             digest=digest.hexdigest(),
             macro=load_macro(directory / "macro.toml", ASSUMPTIONS),
         )
+
+
+def _shift_cohorts(shape: np.ndarray, years: int) -> np.ndarray:
+    """The single-year shape `years` before the census: each cohort that many
+    years younger (people aged a+years in 2020 were aged a then).  Deaths and
+    migration in between are left to the broad-group shares of the baseline.
+
+    Answers to the seam between the two baselines: the end-2015 population was
+    built with the 2020 shape within age groups, so the large cohorts born in
+    the 1960s stood five years too old and retired too early."""
+    if years <= 0:
+        return shape
+    return np.concatenate([shape[years:], np.full(years, shape[-1])])
 
 
 def _read_age_shape(path: Path) -> np.ndarray:

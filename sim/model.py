@@ -114,12 +114,16 @@ class LabourModel(mesa.Model):
             self.firm_sizes()  # grow to new firm rows first
             self._firm_sizes += np.bincount(firm, minlength=len(self._firm_sizes)).astype(np.float32)
 
-    def past_statutory_age(self, idx: np.ndarray) -> np.ndarray:
-        """Whether each person in idx is at or past their statutory retirement age this month."""
+    def months_past_statutory_age(self, idx: np.ndarray) -> np.ndarray:
+        """Months since each person in idx reached their statutory retirement age (negative before it)."""
         people = self.people
         reform = self.policy.retirement_reform and self.month >= parse_month(REFORM_START)
         limit = statutory_age_months(people.female[idx], people.cadre[idx], self.month - people.age_m[idx].astype(np.int32), reform)
-        return people.age_m[idx] >= limit
+        return people.age_m[idx].astype(np.int32) - limit
+
+    def past_statutory_age(self, idx: np.ndarray) -> np.ndarray:
+        """Whether each person in idx is at or past their statutory retirement age this month."""
+        return self.months_past_statutory_age(idx) >= 0
 
     def retire(self, idx: np.ndarray) -> None:
         """People idx retire; the urban employed among them are natural attrition."""

@@ -160,7 +160,13 @@ class Demography(Process):
     def _retirement(self, month: int) -> None:
         """Employees, job seekers and the inactive retire at the statutory age; the
         self-employed and flexible workers, with no employer to retire them, stop
-        gradually once past it."""
+        gradually once past it.
+
+        A share of unit employees reaching the age work on in flexible work
+        (`work_on_share`).  Answers to the seam between the two baselines: the
+        end-2020 population holds the census's older workers, and when every
+        employee retired at the age the run from 2015 reached 2021 with fewer
+        of them, less natural attrition and 20% more new urban jobs."""
         people = self.model.people
         idx = np.flatnonzero((people.status != Status.ABSENT) & (people.status != Status.RETIRED) & (people.age_m >= 50 * 12))
         past = idx[self.model.past_statutory_age(idx)]
@@ -168,7 +174,17 @@ class Demography(Process):
         own_account = (status == Status.SELF) | (status == Status.FLEX)
         u = self.uniform(month, "retire")
         stops = own_account & (u[past] < self.param("own_account_retirement_rate"))
-        self.model.retire(past[(~own_account & (status != Status.SCHOOL)) | stops])
+        # Some unit employees reaching the age work on, re-employed in flexible
+        # work in their sector (the draw above the stopping chance decides who).
+        working_on = past[(status == Status.UNIT) & (u[past] >= 1.0 - self.param("work_on_share"))]
+        sector = people.sector[working_on]
+        staying = np.zeros(people.n, dtype=bool)
+        staying[working_on] = True
+        self.model.leave_firm(staying)
+        people.status[working_on] = Status.FLEX
+        people.sector[working_on] = sector
+        works_on = staying[past]
+        self.model.retire(past[(~own_account & (status != Status.SCHOOL) & ~works_on) | stops])
 
     # -- migration -------------------------------------------------------------
     def _out_migration(self, month: int) -> int:
