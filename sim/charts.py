@@ -85,6 +85,7 @@ class FanSpec:
     target: tuple[float, float] | None = None
     target_label: str = ""
     reference: tuple[list[float], list[float], str] | None = None  # a dashed guide line: x, y, label
+    observed: list[tuple[float, float]] = field(default_factory=list)  # published points (calibration/observed.csv)
 
 
 @dataclass
@@ -123,6 +124,10 @@ def fan_chart(spec: FanSpec, styles: dict[str, dict]) -> Figure:
             hx, hy = zip(*spec.history)
             axes.plot(hx, hy, color=HISTORY_COLOUR, linestyle=(0, (1, 1.5)), marker="s", markersize=4,
                       linewidth=1.2, label=spec.history_label)
+        if spec.observed:
+            ox, oy = zip(*spec.observed)
+            axes.plot(ox, oy, linestyle="none", marker="D", markersize=5, color=HISTORY_COLOUR,
+                      markerfacecolor="white", markeredgewidth=1.3, label="published (observed.csv)", zorder=4)
         if spec.reference:
             rx, ry, label = spec.reference
             axes.plot(rx, ry, color=HISTORY_COLOUR, linestyle=(0, (4, 2)), linewidth=1.0, label=label)
@@ -132,7 +137,7 @@ def fan_chart(spec: FanSpec, styles: dict[str, dict]) -> Figure:
                       zorder=5)
         axes.set_title(spec.title, loc="left", fontsize=10)
         axes.set_ylabel(spec.unit)
-        left = min([2020.5] + [x for x, _ in spec.history])
+        left = min([2020.5] + [x for x, _ in spec.history] + [x for x, _ in spec.observed])
         right = int(np.ceil(max([2025.5] + [float(b.x.max()) for b in spec.bands.values()])))
         axes.set_xlim(left - 0.2, right + 0.2)
         # Year boundaries as grid lines; each year's label in the middle of its span.

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import charts
+from .backtest import backtest_table, failed, read_observed
 from .calibration import CALIBRATION_DIR
 from .errors import InputError, writable_folder
 from .indicators import BY_ID
@@ -168,6 +169,7 @@ def build_report(run: RunFolder, scenarios: list[str] | None = None, baseline: s
             [_short(p["name_en"]) for p in plans if any(g["id"] == p["id"] for g in dashboard)], chosen,
             {(_short(g["name_en"]), r["scenario"]): (r["verdict"], r["probability"]) for g in dashboard for r in g["rows"]})
 
+    points = read_observed()
     fans = []
     history = plan_history()
     bands = _bands(frame, plans)
@@ -177,6 +179,7 @@ def build_report(run: RunFolder, scenarios: list[str] | None = None, baseline: s
             continue
         zh, en, unit = names[key]
         spec = _fan_spec(item, en, unit, bands[key], chosen, history.get(HISTORY_IDS.get(key, key)))
+        spec.observed = _observed_on_chart(points, key)
         figures[f"fan_{key}"] = charts.fan_chart(spec, styles)
         fans.append({"id": key, "name_zh": zh, "name_en": en, "unit": unit, "figure": f"fan_{key}",
                      "caption": _fan_caption(item, spec)})
@@ -197,6 +200,7 @@ def build_report(run: RunFolder, scenarios: list[str] | None = None, baseline: s
         "fans": fans,
         "comparison": comparison,
         "sensitivity": [_sensitivity(sweep, plans, names) for sweep in run.sweeps],
+        "track_record": _track_record(frame, points, baseline or chosen[0], names),
         "thresholds": {"met": f"{MET:.0%}", "at_risk": f"{AT_RISK:.0%}"},
         "symbols": charts.VERDICT_SYMBOLS,
     }
@@ -327,6 +331,30 @@ def _fan_spec(item: dict, name_en: str, unit: str, bands: dict, chosen: list[str
     return spec
 
 
+def _observed_on_chart(points: list, key: str) -> list[tuple[float, float]]:
+    """Published stocks and rates of one indicator, where the fan chart puts them
+    (end of year for annual values, mid-month for monthly ones)."""
+    return [(charts.end_of_year(int(p.period)) if len(p.period) == 4 else charts.month_position(p.period), p.value)
+            for p in points if p.indicator == key and p.kind in ("stock", "rate") and not p.bound]
+
+
+def _track_record(frame: pd.DataFrame, points: list, scenario: str, names: dict) -> dict:
+    """The backtest of one scenario of the run (`zjsim backtest`): the rows the
+    run covers, and how many published points lie outside its window."""
+    table = backtest_table(frame, points, scenario)
+    covered = table[table["status"] != "not simulated"]
+    rows = []
+    for r in covered.itertuples():
+        zh, en, unit = names.get(r.indicator, ("", r.indicator, ""))
+        rows.append({"id": r.indicator, "name_zh": zh, "name_en": en, "period": r.period, "kind": r.kind,
+                     "confidence": r.confidence, "bound": r.bound, "observed": _cell(r.observed),
+                     "median": _cell(r.median), "p05": _cell(r.p05), "p95": _cell(r.p95),
+                     "error": f"{r.error:+.2f} {r.error_unit}", "tolerance": f"{r.tolerance:g} {r.error_unit}",
+                     "status": r.status, "source": r.source})
+    return {"scenario": scenario, "rows": rows, "outside_window": int(len(table) - len(covered)),
+            "within": int((covered["status"] == "within").sum()), "failed": int(len(failed(covered)))}
+
+
 def _fan_caption(item: dict, spec: charts.FanSpec) -> str:
     kind = item["kind"]
     what = {"flow_cumulative_5y": "Running total of the monthly flow since January 2021",
@@ -335,6 +363,8 @@ def _fan_caption(item: dict, spec: charts.FanSpec) -> str:
     parts = [f"{what}: median (line) with the 50% and 90% bands over replicates."]
     if spec.history:
         parts.append(f"Squares: {spec.history_label}.")
+    if spec.observed:
+        parts.append("Open diamonds: published figures (calibration/observed.csv), the model's track record.")
     if spec.reference:
         parts.append(f"Dashed guide: {spec.reference[2]}, for scale.")
     if spec.target:

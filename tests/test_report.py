@@ -138,6 +138,25 @@ def test_the_comparison_table_is_the_paired_difference_against_the_baseline(ense
     assert periods["new_urban_jobs"] == "2021-2025" and periods["pension_insured"] == "2025"
 
 
+def test_the_track_record_is_the_backtest_of_the_baseline_over_the_run(ensemble, default_report):
+    from sim.backtest import backtest_table, read_observed
+
+    _, page = default_report
+    frame = pd.read_parquet(ensemble / "indicators.parquet")
+    expected = backtest_table(frame, read_observed(), "baseline")
+    expected = expected[expected["status"] != "not simulated"].set_index(["indicator", "period", "kind"])
+    rows = page.tables["track-record"]
+    assert len(rows) == len(expected) > 0
+    assert {r["attrs"]["data-scenario"] for r in rows} == {"baseline"}
+    for row in rows:
+        key = (row["attrs"]["data-indicator"], row["attrs"]["data-period"], row["attrs"]["data-kind"])
+        assert float(row["cells"]["observed"]["data-value"]) == expected.loc[key, "observed"]
+        assert float(row["cells"]["median"]["data-value"]) == expected.loc[key, "median"]
+        assert row["attrs"]["data-status"] == expected.loc[key, "status"]
+    # Published 2021-2022 points fall in a 2021-2025 run; the 2016-2019 ones do not.
+    assert ("employed", "2022", "stock") in expected.index and ("resident_population", "2017", "stock") not in expected.index
+
+
 def test_the_page_loads_nothing_from_outside_and_its_figures_are_svg(default_report):
     text, page = default_report
     assert "default-src 'none'" in page.policy
