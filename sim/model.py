@@ -147,6 +147,11 @@ class LabourModel(mesa.Model):
         people.status[searching] = Status.UNEMP
         people.spell_m[mask] = 0
 
+    def firm_persons(self) -> np.ndarray:
+        """Employees (persons) of each of the firms a firm row stands for: the
+        size that size-dependent rules read, the same at every scale."""
+        return self.firm_sizes() * np.float32(self.scale) / self.firms.represents
+
     def firm_sizes(self) -> np.ndarray:
         """Unit employees (person rows) of each firm row; read-only.
 

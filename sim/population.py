@@ -212,57 +212,114 @@ def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -
     return people, firms, derived
 
 
-def _build_firms(people: Table, cal: Calibration, scale: float, rng: np.random.Generator) -> Table:
-    """Firms per sector with heavy-tailed sizes; unit employees assigned to them.
+def _capped_lomax_scale(mean: np.ndarray, shape: float, cap: float) -> np.ndarray:
+    """Scale lambda of a Lomax(shape, lambda) capped at `cap` whose mean is `mean`
+    (E min(L, c) = lambda / (shape - 1) * (1 - (1 + c / lambda)^(1 - shape))),
+    by bisection on log lambda."""
+    lo, hi = np.full(len(mean), 1e-6), np.full(len(mean), cap)
+    for _ in range(80):
+        mid = np.sqrt(lo * hi)
+        capped_mean = mid / (shape - 1.0) * (1.0 - (1.0 + cap / mid) ** (1.0 - shape))
+        lo, hi = np.where(capped_mean < mean, mid, lo), np.where(capped_mean < mean, hi, mid)
+    return np.sqrt(lo * hi)
 
-    A firm row stands for `scale` firms of the same size in persons as the row
-    has person rows, so the mean firm size is the same at every scale.
+
+def firm_rows(persons: np.ndarray, scale: float, rows_per_large_firm: float) -> np.ndarray:
+    """Expected person rows of the firm row that stands for a firm of `persons`
+    employees: small firms (up to `rows_per_large_firm` employees) are grouped
+    `scale` to a row, so the row has one person row per employee; larger firms
+    have `rows_per_large_firm` rows (fewer firms to the row), and firms of more
+    than that many rows' worth of persons have a row of their own."""
+    return np.maximum(np.minimum(persons, rows_per_large_firm), persons / scale)
+
+
+def _build_firms(people: Table, cal: Calibration, scale: float, rng: np.random.Generator) -> Table:
+    """Firms per sector with heavy-tailed sizes in persons; unit employees assigned to them.
+
+    Firm sizes are drawn in persons from one distribution whatever the scale
+    (a Lomax of shape `labour_demand.firm_size_shape` capped at
+    `labour_demand.largest_firm`, with the sector's mean size).  A firm row
+    stands for `represents` firms of the same size: a firm of n employees gets
+    `firm_rows(n)` person rows, so the row stands for rows x scale / n firms
+    and every firm's size in persons is rows x scale / represents (model.
+    firm_persons), whatever the scale.  Small firms are grouped `scale` to a row
+    (one person row per employee, so size-dependent rules see whole persons);
+    large firms have fewer firms to the row, the largest a row of their own.
+    Rows are sampled so that every firm size is represented in proportion to
+    its frequency at every scale (a firm is kept with chance 1 / represents)
+    and rows are taken in random order until they hold the sector's employees.
     """
     s, params = cal.stocks, cal.params
     unit = np.flatnonzero(people.status == Status.UNIT)
     by_sector = np.bincount(people.sector[unit], minlength=len(SECTORS))
     relative = s("labour.sector_shares.relative_firm_size")
     private_sectors = np.arange(len(SECTORS)) != PUBLIC_SECTOR
-    # Mean size m: enterprises (all but public bodies) sum to the enterprise count.
-    enterprises = max(s("labour.enterprises") / scale, 1.0)
-    m = (by_sector[private_sectors] / relative[private_sectors]).sum() / enterprises
-    counts = np.where(by_sector > 0, np.maximum(np.round(by_sector / (m * relative)), 1), 0).astype(np.int64)
+    # Mean size in persons: enterprises (all but public bodies) sum to the enterprise count.
+    m = (by_sector[private_sectors] / relative[private_sectors]).sum() * scale / s("labour.enterprises")
+    shape, cap = params("labour_demand.firm_size_shape"), params("labour_demand.largest_firm")
+    per_row = params("labour_demand.rows_per_large_firm")
+    lam = _capped_lomax_scale(np.maximum(m * relative - 1.0, 1e-3), shape, cap)
+
+    sector_rows, sector_sizes, sector_represents = [], [], []
+    for sec in range(len(SECTORS)):  # six sectors; draws are batches of firms
+        rows, represents, have = [], [], 0
+        while by_sector[sec] > have:
+            firms_in_batch = int(max(2.0 * (by_sector[sec] - have) * scale / (m * relative[sec]), 1000))
+            persons = 1.0 + np.minimum(rng.pareto(shape, firms_in_batch) * lam[sec], cap)
+            expected_rows = firm_rows(persons, scale, per_row)
+            kept = rng.random(firms_in_batch) < persons / (expected_rows * scale)  # chance 1 / represents
+            persons, expected_rows = persons[kept], expected_rows[kept]
+            k = np.maximum(np.floor(expected_rows + rng.random(len(persons))), 1.0)  # unbiased whole rows
+            rows.append(k)
+            represents.append(k * scale / persons)
+            have += int(k.sum())
+        if not rows:  # a sector without unit employees has no firms
+            sector_rows.append(np.zeros(0, dtype=np.int64))
+            sector_represents.append(np.zeros(0))
+            continue
+        k, represents = np.concatenate(rows), np.concatenate(represents)
+        total = np.cumsum(k)
+        last = int(np.searchsorted(total, by_sector[sec]))  # rows in random order until the employees are placed
+        k, represents = k[: last + 1], represents[: last + 1]
+        # The last row takes what is left; it stands for fewer firms of the same size.
+        remainder = by_sector[sec] - (total[last - 1] if last > 0 else 0)
+        represents[-1] *= remainder / k[-1]
+        k[-1] = remainder
+        sector_rows.append(k.astype(np.int64))
+        sector_represents.append(represents)
+    counts = np.array([len(k) for k in sector_rows])
+    sizes = np.concatenate(sector_rows)
     firms = Table(firm_columns(), int(counts.sum()), capacity=int(counts.sum() * 1.5))
     firm_sector = np.repeat(np.arange(len(SECTORS)), counts).astype(np.int8)
     firms.sector[:] = firm_sector
     firms.alive[:] = True
+    firms.represents[:] = np.concatenate(sector_represents)
     firms.tier[:] = categorical(s("wages.tier_shares"), rng.random(firms.n))
 
-    # Sizes: Pareto (Lomax shape 1.2) weights, then a multinomial split of each
-    # sector's employees across its firms (assumption; ZJ size data not found).
-    first = np.concatenate([[0], np.cumsum(counts)])
+    # Employees of each sector, in random order, fill its firms' rows.
     order = rng.permutation(unit)
     order = order[np.argsort(people.sector[order], kind="stable")]
-    start = 0
-    for sec in range(len(SECTORS)):
-        if counts[sec] == 0:
-            continue
-        weights = rng.pareto(1.2, counts[sec]) + 1.0
-        sizes = rng.multinomial(by_sector[sec], weights / weights.sum())
-        members = order[start : start + by_sector[sec]]
-        people.firm[members] = np.repeat(np.arange(first[sec], first[sec + 1], dtype=np.int32), sizes)
-        start += by_sector[sec]
-    size = np.bincount(people.firm[unit], minlength=firms.n).astype(np.float64)
+    people.firm[order] = np.repeat(np.arange(firms.n, dtype=np.int32), sizes)
+    size = sizes.astype(np.float64)
+    persons = size * scale / firms.represents
 
     # Non-private units: all public bodies, then private-sector firms drawn
-    # with weight proportional to size until their employment reaches the
-    # non-private share.
+    # with weight proportional to employment until their employment is
+    # closest to the non-private share.
     non_private = firm_sector == PUBLIC_SECTOR
     wanted = s("labour.non_private_share_of_unit_employment") * len(unit) - size[non_private].sum()
     keys = np.where(~non_private & (size > 0), np.log(rng.random(firms.n)) / np.maximum(size, 1e-9), -np.inf)
     order_f = np.argsort(-keys, kind="stable")
-    reached = np.searchsorted(np.cumsum(size[order_f]), wanted) + 1
-    non_private[order_f[: max(reached, 0)]] = True
+    cumulative = np.cumsum(size[order_f])
+    take = min(int(np.searchsorted(cumulative, wanted)) + 1, len(cumulative)) if wanted > 0 else 0
+    if take > 1 and cumulative[take - 1] - wanted > wanted - cumulative[take - 2]:
+        take -= 1  # the firm that crosses the share would overshoot it by more than stopping short undershoots
+    non_private[order_f[:take]] = True
     firms.non_private[:] = non_private
 
     firms.premium[:] = (
         rng.normal(0.0, params("wages.firm_premium_sd"), firms.n)
-        + params("wages.firm_size_premium") * np.log1p(size)
+        + params("wages.firm_size_premium") * np.log1p(persons)
     )
     compliance = rng.beta(params("wages.compliance_alpha"), params("wages.compliance_beta"), firms.n)
     firms.compliance[:] = compliance

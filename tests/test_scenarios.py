@@ -82,7 +82,10 @@ LEVER_EFFECTS = {
     "insurance_enforcement": (3.0, "unemployment_insured", +1, 2023),
     "employer_contribution_rate": (0.30, "unemployment_insured", -1, 2023),
     "training_subsidy_rate": (0.9, "vocational_training", +1, 2023),
-    "training_volume": (2.0, "vocational_training", +1, 2023),
+    # Take-up: baseline demand is about 1.1x the training capacity, so more take-up
+    # is turned away; less take-up is what moves the volume (the rise at 2.0 was
+    # an artefact of capping noisy draws at scale 1000).
+    "training_volume": (0.5, "vocational_training", -1, 2023),
     "training_capacity": (0.3, "vocational_training", -1, 2023),
     "high_skill_training": (3.0, "new_senior_vocational_certificates", +1, 2023),
     "postdoc_quota": (3000.0, "postdoc_recruitment", +1, 2023),

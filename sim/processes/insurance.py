@@ -81,7 +81,8 @@ class SocialInsurance(Process):
         # catch-up rate, both scaled by the firm's compliance propensity.
         employees = np.flatnonzero(unit)
         compliance = firms.compliance[people.firm[employees]]
-        relative = compliance / max(float(firms.compliance[firms.alive].mean()), 1e-9)
+        mean = np.average(firms.compliance[firms.alive], weights=firms.represents[firms.alive])  # over firms, not rows
+        relative = compliance / max(float(mean), 1e-9)
         new_hire = people.spell_m[employees] == 0
         catch_up = self.param("enrolment_catch_up") * model.policy.enforcement * self._burden_factor()
         rng = self.rng(month, "enrol")

@@ -23,6 +23,7 @@ FIRM_COLUMNS = {
     "compliance": Column(np.float32, 1.0, "propensity to follow labour law (0..1)"),
     "complies_min_wage": Column(np.bool_, True, "pays at least the minimum wage"),
     "target": Column(np.float32, 0.0, "desired employment in person rows"),
+    "represents": Column(np.float32, 1.0, "firms the row stands for, all of the same size (model.firm_persons)"),
 }
 
 
@@ -38,7 +39,7 @@ class LabourDemand(Process):
     def step(self, month: int) -> None:
         model, firms, people = self.model, self.model.firms, self.model.people
         streams = model.streams
-        alive_before = int(np.count_nonzero(firms.alive))
+        alive_before = float(firms.represents[firms.alive].sum())  # firms, not rows
 
         closing = firms.alive & (streams.uniform_per_row(self.name, month, "exit", firms.n) < self.exit_hazard())
         closed_demand = float(firms.target[closing].sum())
@@ -46,7 +47,7 @@ class LabourDemand(Process):
         employees = people.status == Status.UNIT
         laid_off = employees & closing[np.maximum(people.firm, 0)]
         model.separate(laid_off)
-        model.flows["firm_exits"] += int(np.count_nonzero(closing))
+        model.flows["firm_exits"] += float(firms.represents[closing].sum()) / model.scale  # in rows' units (x scale = firms)
         model.flows["layoffs_closure"] += int(np.count_nonzero(laid_off))
 
         self._open_firms(month, alive_before, closed_demand)
@@ -59,22 +60,25 @@ class LabourDemand(Process):
 
     def exit_hazard(self) -> np.ndarray:
         """Monthly closure probability of each firm: falling with size as
-        1/sqrt(1 + employees) (small firms close more often), scaled so that the
-        mean over operating firms is `firm_exit_rate`."""
+        1/sqrt(1 + employees) (small firms close more often; employees in
+        persons), scaled so that the mean over operating firms (not rows) is
+        `firm_exit_rate`."""
         firms = self.model.firms
-        relative = 1.0 / np.sqrt(1.0 + self.model.firm_sizes())
-        mean = relative[firms.alive].mean() if firms.alive.any() else 1.0
+        relative = 1.0 / np.sqrt(1.0 + self.model.firm_persons())
+        alive = firms.alive
+        mean = np.average(relative[alive], weights=firms.represents[alive]) if alive.any() else 1.0
         return np.where(firms.alive, self.param("firm_exit_rate") * relative / mean, 0.0)
 
     def _open_firms(self, month: int, alive_before: int, closed_demand: float) -> None:
         """New firms: their number keeps the firm stock on its trend; together
         they want the employment the closing firms wanted, so entry and exit
         churn jobs without changing aggregate demand (which moves with the
-        demand drift alone)."""
+        demand drift alone).  New firms are small: each row stands for `scale`
+        of them."""
         model, firms = self.model, self.model.firms
         rng = self.rng(month, "entry")
         rate = self.param("firm_exit_rate") + np.log1p(self.param("firm_stock_growth_annual")) / 12.0
-        count = int(rng.poisson(alive_before * rate))
+        count = int(rng.poisson(alive_before * rate / model.scale))
         if count == 0:
             return
         alive = np.flatnonzero(firms.alive)
@@ -83,6 +87,7 @@ class LabourDemand(Process):
         template = rng.choice(alive, size=count)
         rows = firms.append(count)
         firms.alive[rows] = True
+        firms.represents[rows] = model.scale
         firms.sector[rows] = firms.sector[template]
         firms.tier[rows] = firms.tier[template]
         firms.non_private[rows] = False

@@ -49,7 +49,8 @@ class LabourRelations(Process):
             for name in ("arbitration", "inspection")
         }
         self.capacity: dict[str, float] = {}  # solved from the first month's caseload, the 2020 level
-        self.pending: dict[str, float] = {}
+        self.pending: dict[str, int] = {}  # cases (rows) pending
+        self.expected_pending: dict[str, float] = {}  # the same queue fed by expected inflows: what congestion reads
 
     def _arrears_exposure(self) -> float:
         """Mean relative exposure of employees to wage arrears (1 where every firm
@@ -74,7 +75,9 @@ class LabourRelations(Process):
             self.capacity["mediation"] = expected
             for name, inflow in (("arbitration", to_arbitration), ("inspection", complaints_expected)):
                 q = self.closure[name]
-                self.pending[name] = inflow / q - inflow
+                self.expected_pending[name] = inflow / q - inflow
+                base = np.floor(self.expected_pending[name])  # whole cases, unbiased
+                self.pending[name] = int(base + (rng.random() < self.expected_pending[name] - base))
                 self.capacity[name] = inflow / q  # cases handled a month in the steady state
         growth = (1.0 + self.param("capacity_growth_annual")) ** ((month - model.calibration.baseline_month - 1) / 12.0)
 
@@ -88,13 +91,20 @@ class LabourRelations(Process):
         model.flows["mediation_settled"] += settled
 
         complaints = int(rng.poisson(complaints_expected))
+        expected_accepted = {"arbitration": expected * (1.0 - self._mediation_success(load)), "inspection": complaints_expected}
         for name, accepted, multiplier in (("arbitration", disputes - settled, policy.arbitration_capacity),
                                            ("inspection", complaints, policy.inspection_capacity)):
             pending = self.pending[name]
             handled = pending + accepted
             capacity = self.capacity[name] * growth * multiplier
-            closure = self.closure[name] * min(1.0, capacity / max(handled, 1e-9)) ** self.param("congestion_elasticity")
-            closed = int(rng.binomial(int(round(handled)), min(closure, 1.0)))
+            # Congestion acts through the expected caseload (the queue fed by
+            # expected inflows), as in mediation: against the drawn caseload,
+            # min(1, capacity / handled) would cut closures more, the fewer the
+            # rows, i.e. the coarser the scale.
+            expected_handled = self.expected_pending[name] + expected_accepted[name]
+            closure = min(self.closure[name] * min(1.0, capacity / max(expected_handled, 1e-9)) ** self.param("congestion_elasticity"), 1.0)
+            self.expected_pending[name] = expected_handled * (1.0 - closure)
+            closed = int(rng.binomial(handled, closure))
             self.pending[name] = handled - closed
             model.flows[f"{name}_pending"] += pending
             model.flows[f"{name}_accepted"] += accepted

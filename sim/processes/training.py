@@ -100,10 +100,15 @@ class Training(Process):
         capacity = (np.array([p.capacity for p in self.providers]) * model.policy.training_capacity
                     * np.maximum(1.0 + response * (subsidy - self.param("subsidy_rate")), 0.0))
         rng = self.rng(month, "courses")
-        room = int(np.floor(capacity.sum() + rng.random()))
-        if len(trainees) > room:
-            model.flows["training_turned_away"] += len(trainees) - room
-            trainees = np.sort(rng.choice(trainees, size=room, replace=False))
+        # Rationing: when the expected enrolments exceed the capacity, each
+        # would-be trainee gets a place with chance capacity / expected.  (A
+        # hard cap on the drawn enrolments would turn more people away, the
+        # noisier the draw, i.e. the coarser the scale.)
+        admitted = min(1.0, float(capacity.sum()) / max(self._expected_enrolments(rate, level_weight), 1e-9))
+        if admitted < 1.0:
+            placed = rng.random(len(trainees)) < admitted
+            model.flows["training_turned_away"] += int(np.count_nonzero(~placed))
+            trainees = trainees[placed]
         model.flows["training_person_times"] += len(trainees)
 
         level = people.skill[trainees] + 1
@@ -149,3 +154,13 @@ class Training(Process):
         chosen = idx[recognised(people.status[idx], people.age_m[idx], people.skill[idx], u[idx], rate)]
         people.skill[chosen] = 1
         self.model.flows["skill_recognitions"] += len(chosen)
+
+    def _expected_enrolments(self, rate: float, level_weight: np.ndarray) -> float:
+        """Expected would-be trainees this month: the sum of every eligible
+        person's chance of enrolling (job seekers and each skill level apart)."""
+        people = self.model.people
+        status, age, skill = people.status, people.age_m, people.skill
+        eligible = (age >= 16 * 12) & (age < 60 * 12) & (skill < 5) & (status >= Status.UNIT) & (status <= Status.UNEMP)
+        groups = np.bincount((status[eligible] == Status.UNEMP) * 5 + skill[eligible], minlength=10)
+        chance = np.minimum(rate * np.concatenate([level_weight, self.param("unemployed_weight") * level_weight]), 1.0)
+        return float(groups @ chance)

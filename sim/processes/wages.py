@@ -65,10 +65,11 @@ def apply_minimum_wage(people, firms, tiers: np.ndarray, idx: np.ndarray) -> int
     return int(np.count_nonzero(below))
 
 
-def covered_firms(sizes: np.ndarray, alive: np.ndarray, share: float) -> np.ndarray:
-    """Firms that bargain collectively: the largest (unionised) firms first, until
-    they employ `share` of unit employees."""
-    order = np.argsort(-np.where(alive, sizes, -1.0), kind="stable")
+def covered_firms(sizes: np.ndarray, persons: np.ndarray, alive: np.ndarray, share: float) -> np.ndarray:
+    """Firms that bargain collectively: the largest (unionised) firms first, by
+    employees per firm (`persons`), until they employ `share` of unit employees
+    (`sizes`, person rows of each firm row)."""
+    order = np.argsort(-np.where(alive, persons, -1.0), kind="stable")
     within = np.cumsum(sizes[order]) <= share * sizes[alive].sum()
     covered = np.zeros(len(sizes), dtype=bool)
     covered[order[within]] = True
@@ -124,6 +125,6 @@ class Wages(Process):
         share = model.policy.collective_bargaining
         if share is None:
             share = self.param("bargaining_coverage_2020")
-        covered = covered_firms(model.firm_sizes(), model.firms.alive, share)
+        covered = covered_firms(model.firm_sizes(), model.firm_persons(), model.firms.alive, share)
         firm = people.firm[earners]
         return ((firm >= 0) & covered[np.maximum(firm, 0)]).astype(np.float64)
