@@ -193,7 +193,15 @@ def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -
     seekers = (status == Status.UNEMP).sum() + params("matching.on_the_job_search_weight") * (status == Status.FLEX).sum()
     open_ = max(params("matching.vacancy_rate_2020") * unit.sum(), 1.0)
     a = params("matching.elasticity_unemployment")
-    finding = params("matching.job_finding_rate_2020")
+    # Matching efficiency solved so that the baseline's unit jobs are in flow
+    # balance: hires replace the employees who quit, are laid off by closing
+    # firms or reach the statutory age, plus the growth of labour demand.
+    # Answers to the seam between the two baselines: with an assumed job-finding
+    # rate, hires ramped up over each run's first year while vacancies piled
+    # up, so new urban jobs of 2021 differed by a fifth between the run from
+    # 2015 and the 2020 population.
+    hires = _unit_separations(people, firms, status, statutory, scale, cal)
+    finding = hires / max(seekers, 1.0)
     derived["matching_efficiency"] = finding * seekers / (seekers**a * open_ ** (1 - a))
     derived["tightness_baseline"] = open_ / max(seekers, 1.0)  # vacancies per job seeker at the baseline
     # Entry rates into own-account work, solved so that the 2020 stocks of the
@@ -231,6 +239,30 @@ def firm_rows(persons: np.ndarray, scale: float, rows_per_large_firm: float) -> 
     have `rows_per_large_firm` rows (fewer firms to the row), and firms of more
     than that many rows' worth of persons have a row of their own."""
     return np.maximum(np.minimum(persons, rows_per_large_firm), persons / scale)
+
+
+def _unit_separations(people: Table, firms: Table, status: np.ndarray, statutory: np.ndarray, scale: float,
+                      cal: Calibration) -> float:
+    """Expected unit employees (rows) leaving their job in the baseline's next
+    month, plus the growth of labour demand: what hires must replace to hold
+    unit employment on its path.  Quits with the multipliers of the separations
+    process, layoffs by closing firms with the size-dependent closure hazard of
+    the labour-demand process, retirements at the statutory age."""
+    params = cal.params
+    unit = np.flatnonzero(status == Status.UNIT)
+    firm = people.firm[unit]
+    quit = np.full(len(unit), params("separations.quit_rate"))
+    quit[people.age_m[unit] < 25 * 12] *= params("separations.young_multiplier")
+    quit[~people.local[unit]] *= params("separations.migrant_multiplier")
+    quit[firms.non_private[firm]] *= params("separations.non_private_multiplier")
+    persons = np.bincount(firm, minlength=firms.n) * scale / firms.represents
+    relative = 1.0 / np.sqrt(1.0 + persons)
+    alive = firms.alive
+    closure = params("labour_demand.firm_exit_rate") * relative[firm] / np.average(relative[alive], weights=firms.represents[alive])
+    until = statutory[unit] - people.age_m[unit]
+    retiring = np.count_nonzero((until >= 1) & (until <= 12)) / 12.0
+    growth = np.log1p(cal.macro["labour_demand_growth"].at(cal.baseline_month + 1)) / 12.0 * len(unit)
+    return float(quit.sum() + closure.sum() + retiring + growth)
 
 
 def _build_firms(people: Table, cal: Calibration, scale: float, rng: np.random.Generator) -> Table:
