@@ -33,7 +33,7 @@ PARAMETERS = [
     Parameter("talent.senior_rate", 0.0005, 0.012, "senior_title_talent"),
     Parameter("training.level_weight[2]", 1.0, 30.0, "high_skilled_talent"),
     Parameter("public_services.card_issue_rate", 0.005, 0.1, "social_security_card_holders"),
-    Parameter("separations.quit_rate", 0.0002, 0.005, "new_urban_jobs_2016_2020"),
+    Parameter("demography.other_province_outflow_rate", 0.005, 0.06, "new_urban_jobs_2016_2020"),
     Parameter("training.incumbent_recognition_rate", 0.0001, 0.005, "skilled_talent"),
     Parameter("matching.participation_elasticity", 0.0, 3.0, "employed"),
 ]

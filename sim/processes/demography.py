@@ -191,7 +191,7 @@ class Demography(Process):
         people, stocks = self.model.people, self.model.calibration.stocks
         movers = (people.status != Status.ABSENT) & (people.status != Status.RETIRED)
         local_rate = stocks("demography.local_outflow_rate") / 12.0
-        other_rate = stocks("demography.other_province_outflow_rate") / 12.0
+        other_rate = self.param("other_province_outflow_rate") / 12.0
         local_movers = int(np.count_nonzero(movers & people.local))
         self._expected_out = local_rate * local_movers + other_rate * (int(np.count_nonzero(movers)) - local_movers)
         u = self.uniform(month, "emigrate")
