@@ -7,7 +7,10 @@ averaged over `replicates` simulations; every point uses the same replicate
 seeds (common random numbers), so differences between points are not noise.
 
 Search: a scrambled Sobol design over the bounds (`scipy.stats.qmc`), then
-Nelder-Mead (`scipy.optimize.minimize`, bounded) from the best design point.
+Powell's method (`scipy.optimize.minimize`, bounded) from the best design
+point: line searches along each parameter in turn suit a fit where each
+parameter mostly serves one moment (Nelder-Mead stalled in ten dimensions,
+leaving the participation elasticity at 1.29 where the loss is lowest at 0).
 Every evaluation is appended to a checkpoint file (JSON lines), so an
 interrupted calibration resumes without re-simulating the points it has.
 
@@ -130,13 +133,17 @@ def calibrate(simulate: Simulator, parameters: list[Parameter], moments: list[Mo
             store.add(Evaluation(tuple(float(v) for v in np.clip(design[p], lo, hi)), loss(mean, moments), mean))
             result.simulated += 1
     result.design_best = min((evaluate(x) for x in design), key=lambda e: e.loss)
+    # The local search starts from the best point known: the design's, or one a
+    # resumed checkpoint holds from an earlier local search (within the bounds).
+    known = [e for e in store.known.values() if len(e.x) == len(lo) and np.all((np.array(e.x) >= lo) & (np.array(e.x) <= hi))]
+    start = min([result.design_best, *known], key=lambda e: e.loss)
     span = np.where(hi > lo, hi - lo, 1.0)
     optimize.minimize(
         lambda z: evaluate(lo + z * span).loss,
-        (np.array(result.design_best.x) - lo) / span,
-        method="Nelder-Mead",
+        (np.array(start.x) - lo) / span,
+        method="Powell",
         bounds=[(0.0, 1.0)] * len(parameters),
-        options={"maxfev": local_evaluations, "xatol": 1e-4, "fatol": 1e-8},
+        options={"maxfev": local_evaluations, "xtol": 1e-3, "ftol": 1e-6},
     )
     result.best = min(result.evaluations, key=lambda e: e.loss)
     return result

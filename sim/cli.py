@@ -169,7 +169,7 @@ def report(run_dir, out, scenarios, baseline, png_dir, sweep_dirs):
 @click.option("--points", type=click.IntRange(min=2), default=32, show_default=True, help="Sobol design points (rounded up to a power of two).")
 @click.option("--replicates", type=click.IntRange(min=1), default=2, show_default=True, help="Simulations per point (same seeds at every point).")
 @click.option("--scale", type=click.FloatRange(min=1), default=1000.0, show_default=True, help="Persons per row of the calibration runs.")
-@click.option("--local", "local_evaluations", type=click.IntRange(min=0), default=60, show_default=True, help="Nelder-Mead evaluations after the design.")
+@click.option("--local", "local_evaluations", type=click.IntRange(min=0), default=60, show_default=True, help="Local-search (Powell) evaluations after the design.")
 @click.option("--seed", type=int, default=2015, show_default=True)
 @click.option("--checkpoint", type=click.Path(dir_okay=False), default="calibration/checkpoint.jsonl", show_default=True,
               help="Evaluations so far; an interrupted calibration resumes from it.")
