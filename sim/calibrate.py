@@ -96,7 +96,7 @@ def loss(simulated: dict[str, float], moments: list[Moment]) -> float:
 
 def calibrate(simulate: Simulator, parameters: list[Parameter], moments: list[Moment], *, points: int = 32,
               replicates: int = 2, local_evaluations: int = 60, seed: int = 2015,
-              checkpoint: str | Path | None = None, executor=None) -> Result:
+              checkpoint: str | Path | None = None, executor=None, start: dict[str, float] | None = None) -> Result:
     """Fit `parameters` so that `simulate` reproduces `moments` (see the module docstring).
 
     With an `executor` (sim.executors; `simulate` must then be picklable), the
@@ -133,14 +133,17 @@ def calibrate(simulate: Simulator, parameters: list[Parameter], moments: list[Mo
             store.add(Evaluation(tuple(float(v) for v in np.clip(design[p], lo, hi)), loss(mean, moments), mean))
             result.simulated += 1
     result.design_best = min((evaluate(x) for x in design), key=lambda e: e.loss)
-    # The local search starts from the best point known: the design's, or one a
-    # resumed checkpoint holds from an earlier local search (within the bounds).
-    known = [e for e in store.known.values() if len(e.x) == len(lo) and np.all((np.array(e.x) >= lo) & (np.array(e.x) <= hi))]
-    start = min([result.design_best, *known], key=lambda e: e.loss)
+    # The local search starts from the design's best point, or from `start`
+    # (say the shipped values, to refine them) when that is better.
+    if start is not None:
+        given = evaluate(np.array([start[p.name] for p in parameters], dtype=float))
+        start_point = min(given, result.design_best, key=lambda e: e.loss)
+    else:
+        start_point = result.design_best
     span = np.where(hi > lo, hi - lo, 1.0)
     optimize.minimize(
         lambda z: evaluate(lo + z * span).loss,
-        (np.array(start.x) - lo) / span,
+        (np.array(start_point.x) - lo) / span,
         method="Powell",
         bounds=[(0.0, 1.0)] * len(parameters),
         options={"maxfev": local_evaluations, "xtol": 1e-3, "ftol": 1e-6},

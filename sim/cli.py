@@ -175,10 +175,12 @@ def report(run_dir, out, scenarios, baseline, png_dir, sweep_dirs):
               help="Evaluations so far; an interrupted calibration resumes from it.")
 @click.option("--write/--no-write", default=False, show_default=True,
               help="Write the fitted values into calibration/params.toml and the report into calibration/fit_report.md.")
+@click.option("--refine", is_flag=True, default=False,
+              help="Start the local search from the values in calibration/params.toml when they beat the design.")
 @click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Workers for the design's simulations.")
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", envvar="ZJSIM_SCHEDULER", default=None)
-def calibrate(points, replicates, scale, local_evaluations, seed, checkpoint, write, jobs, executor, scheduler):
+def calibrate(points, replicates, scale, local_evaluations, seed, checkpoint, refine, write, jobs, executor, scheduler):
     """Fit behavioural rates so that 2016-2020 from the 2015 baseline reproduces the plan's 2020 actuals."""
     from pathlib import Path
 
@@ -188,7 +190,7 @@ def calibrate(points, replicates, scale, local_evaluations, seed, checkpoint, wr
 
     try:
         pool = make_executor(executor, jobs, scheduler) if jobs > 1 or executor == "dask" else None
-        result, text = fit(points, replicates, scale, local_evaluations, seed, Path(checkpoint), pool)
+        result, text = fit(points, replicates, scale, local_evaluations, seed, Path(checkpoint), pool, refine)
     except InputError as err:
         raise BadInput(str(err)) from None
     click.echo(text)

@@ -95,13 +95,27 @@ def _stock_names() -> set[str]:
     return set(BY_ID)
 
 
+def shipped_values(params: EntryFile) -> dict[str, float]:
+    """The fitted parameters' values in a parameter file (list elements by index)."""
+    values = {}
+    for parameter in PARAMETERS:
+        match = _KEY.match(parameter.name)
+        value = params(match["name"])
+        values[parameter.name] = float(value[int(match["index"])] if match["index"] is not None else value)
+    return values
+
+
 def fit(points: int, replicates: int, scale: float, local_evaluations: int, seed: int,
-        checkpoint: Path | None, executor=None) -> tuple[Result, str]:
+        checkpoint: Path | None, executor=None, refine: bool = False) -> tuple[Result, str]:
+    """Run the calibration; with `refine`, the local search may start from the
+    shipped values of params.toml when they beat the design's best point."""
+    start = shipped_values(Calibration.load(baseline_year=START_YEAR).params) if refine else None
     result = calibrate(functools.partial(period_task, scale=scale), PARAMETERS, MOMENTS,
                        points=points, replicates=replicates, local_evaluations=local_evaluations, seed=seed,
-                       checkpoint=checkpoint, executor=executor)
+                       checkpoint=checkpoint, executor=executor, start=start)
     settings = {"baseline": START_YEAR, "points": points, "replicates": replicates, "scale": scale,
-                "local evaluations": local_evaluations, "seed": seed, "tolerance per moment": f"{TOLERANCE:.0%}"}
+                "local evaluations": local_evaluations, "seed": seed, "refine": refine,
+                "tolerance per moment": f"{TOLERANCE:.0%}"}
     return result, report(PARAMETERS, MOMENTS, result, settings)
 
 

@@ -35,6 +35,14 @@ def test_an_interrupted_calibration_resumes_from_its_checkpoint(tmp_path):
     assert again.best.x == first.best.x
 
 
+def test_a_better_starting_point_is_refined_from():
+    """Given a start at the true values, the local search begins there and keeps the loss at its minimum."""
+    truth = {"a": 2.0, "b": 3.0}
+    refined = calibrate(toy_model, PARAMETERS, MOMENTS, points=2, replicates=2, local_evaluations=5, seed=4, start=truth)
+    cold = calibrate(toy_model, PARAMETERS, MOMENTS, points=2, replicates=2, local_evaluations=5, seed=4)
+    assert refined.best.loss <= cold.best.loss and refined.best.loss < 1e-3
+
+
 def test_the_design_runs_through_an_executor_with_the_same_result():
     from sim.executors import LocalExecutor
 
