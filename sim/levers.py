@@ -72,8 +72,10 @@ LEVERS = {
 ASSUMPTIONS = {
     assumption.name: assumption
     for assumption in (
-        Lever("wage_growth", float, -0.2, 0.5, None, "nominal growth a year",
-              "growth of the wage offered for the same job and of the January raises (wages)", "macro condition"),
+        Lever("wage_growth_private", float, -0.2, 0.5, None, "nominal growth a year",
+              "growth of the wage for the same job in private units and own-account work (wages)", "macro condition"),
+        Lever("wage_growth_non_private", float, -0.2, 0.5, None, "nominal growth a year",
+              "growth of the wage for the same job in non-private units (wages)", "macro condition"),
         Lever("labour_demand_growth", float, -0.2, 0.2, None, "growth a year",
               "growth of the firms' desired unit employment (labour demand)", "macro condition"),
         Lever("net_migration", float, -200.0, 300.0, None, "10k persons a year",

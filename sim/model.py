@@ -46,7 +46,7 @@ class LabourModel(mesa.Model):
         self.month = baseline
         self.flows: defaultdict[str, float] = defaultdict(float)
         self.ledger: list[dict] = []
-        self.wage_index = 1.0
+        self.wage_index = np.ones(2)  # offered-wage index of private (0) and non-private (1) units
         self._firm_sizes: np.ndarray | None = None
         self.people, self.firms, self.derived = build_population(
             self.calibration, self.scale, self.streams.generator("population", baseline)

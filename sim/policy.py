@@ -51,7 +51,8 @@ class Policy:
     startup_support: float = 0.0  # extra business start-ups of job seekers, 10k persons a year
     collective_bargaining: float | None = None  # share of employees covered; None: the 2020 coverage
     # Macro conditions (sim.levers.ASSUMPTIONS); None: the path of calibration/macro.toml.
-    wage_growth: float | None = None
+    wage_growth_private: float | None = None
+    wage_growth_non_private: float | None = None
     labour_demand_growth: float | None = None
     net_migration: float | None = None  # 10k persons a year
 

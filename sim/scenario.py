@@ -23,7 +23,7 @@ Format 1 (TOML; `scenarios/baseline.toml` is a commented example):
     interval_months = 12
 
     [assumptions]                       # macro conditions (sim/levers.py ASSUMPTIONS);
-    wage_growth = { path = [["2023-01", 0.06]] }   # default: calibration/macro.toml
+    wage_growth_private = { path = [["2023-01", 0.06]] }   # default: calibration/macro.toml
 
 A child changes only what it names: top-level keys replace the parent's, and
 each lever it names replaces the parent's schedule for that lever.  Every key is
@@ -60,7 +60,7 @@ TOP_KEYS = {
     "start": f"month YYYY-MM, {' or '.join(map(format_month, STARTS))} (the month after the 2015 or 2020 baseline)",
     "end": f"month YYYY-MM from start to {format_month(LAST_END)}",
     "levers": "table of levers",
-    "assumptions": "table of macro conditions (wage_growth, labour_demand_growth, net_migration)",
+    "assumptions": "table of macro conditions (wage_growth_private, wage_growth_non_private, labour_demand_growth, net_migration)",
 }
 MINIMUM_WAGE_KEYS = {
     "rule": "'fixed' or 'share_of_average_wage'",

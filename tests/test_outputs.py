@@ -72,11 +72,12 @@ def test_paths_are_plausible(small_run):
     assert (annual["surveyed_unemployment_rate"].between(2.5, 7.5)).all()
     assert (annual["employed"].pct_change().dropna().abs() < 0.03).all()
     assert (annual["resident_population"].diff().dropna() > 0).all()  # net in-migration exceeds natural decrease
-    # Wages grow with the macro condition (calibration/macro.toml), give or take composition.
-    growth = annual["average_wage"].pct_change().dropna()
-    path = Calibration.load().macro["wage_growth"]
-    for period, value in growth.items():
-        assert value == pytest.approx(path.at(int(period) * 12), abs=0.02), period
+    # Wages of each ownership grow with its macro condition (calibration/macro.toml), give or take composition.
+    macro = Calibration.load().macro
+    for ownership in ("private", "non_private"):
+        growth = annual[f"average_wage_{ownership}"].pct_change().dropna()
+        for period, value in growth.items():
+            assert value == pytest.approx(macro[f"wage_growth_{ownership}"].at(int(period) * 12), abs=0.02), (ownership, period)
     assert annual.loc["2021":, "new_urban_jobs"].between(40, 400).all()
 
 
