@@ -57,6 +57,19 @@ class LabourDemand(Process):
         drift = np.log1p(model.condition("labour_demand_growth")) / 12.0 - sd * sd / 2.0
         shock = rng.standard_normal(firms.n).astype(np.float32)
         firms.target[firms.alive] *= np.exp(drift + sd * shock[firms.alive]).astype(np.float32)
+        self._give_up_unfilled_openings()
+
+    def _give_up_unfilled_openings(self) -> None:
+        """Firms give up a share of the openings they cannot fill beyond the normal
+        vacancy rate, so unfilled demand does not pile up without end when
+        labour is short.  Answers to the surveyed unemployment rate: with
+        demand growing at the realised employment growth and no give-up,
+        vacancies piled up and unemployment fell to 2.5% by 2024 (published:
+        4.4% in 2022 Q3, low confidence)."""
+        model, firms = self.model, self.model.firms
+        normal = 1.0 + model.calibration.params("matching.vacancy_rate_2020")
+        excess = np.maximum(firms.target - normal * model.firm_sizes(), 0.0)
+        firms.target -= (self.param("vacancy_give_up_rate") * excess).astype(np.float32)
 
     def exit_hazard(self) -> np.ndarray:
         """Monthly closure probability of each firm: falling with size as
