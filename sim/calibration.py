@@ -2,9 +2,10 @@
 
 `calibration/baseline_2020.toml` holds the end-2020 stocks (each with its unit,
 kind and source); `calibration/params.toml` the behavioural parameters of the
-processes; `calibration/macro.toml` the dated macro conditions (`sim.macro`).  Both are read into flat dictionaries keyed by dotted names
+processes.  Both are read into flat dictionaries keyed by dotted names
 ("labour.employed_total"), so a missing or malformed entry is reported with the
-file and key it belongs to.
+file and key it belongs to.  `calibration/macro.toml` holds the dated macro
+conditions (`sim.macro`).
 """
 
 import csv

@@ -98,8 +98,7 @@ INDICATORS = (
     Indicator("new_urban_jobs", "10k persons", "flow",
               "Urban job entries (urban residents below the statutory age entering unit, self- or flexible employment "
               "from unemployment, inactivity, school or another province; re-employed retirees are not registered) "
-              "minus natural attrition (urban employed who "
-              "retire or die). Total over the period.", _new_urban_jobs, lambda months: sum(map(_new_urban_jobs, months))),
+              "minus natural attrition (urban employed who retire or die). Total over the period.", _new_urban_jobs, lambda months: sum(map(_new_urban_jobs, months))),
     average_wage("average_wage", "",
                  "Social average wage: total wages of urban unit employees over their average number, per year "
                  "(full-caliber urban unit average wage)."),

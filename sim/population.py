@@ -18,6 +18,8 @@ import numpy as np
 from .calibration import Calibration
 from .processes import firm_columns, person_columns
 from .processes.demography import statutory_age_months
+from .processes.labour_demand import relative_closure_hazard
+from .processes.separations import quit_probability
 from .processes.wages import apply_minimum_wage, log_wage_terms
 from .sampling import apportion, categorical, choose_exact
 from .status import PUBLIC_SECTOR, SECTORS, Status, is_employed
@@ -251,14 +253,9 @@ def _unit_separations(people: Table, firms: Table, status: np.ndarray, statutory
     params = cal.params
     unit = np.flatnonzero(status == Status.UNIT)
     firm = people.firm[unit]
-    quit = np.full(len(unit), params("separations.quit_rate"))
-    quit[people.age_m[unit] < 25 * 12] *= params("separations.young_multiplier")
-    quit[~people.local[unit]] *= params("separations.migrant_multiplier")
-    quit[firms.non_private[firm]] *= params("separations.non_private_multiplier")
+    quit = quit_probability(params, people.age_m[unit], people.local[unit], firms.non_private[firm], dtype=np.float64)
     persons = np.bincount(firm, minlength=firms.n) * scale / firms.represents
-    relative = 1.0 / np.sqrt(1.0 + persons)
-    alive = firms.alive
-    closure = params("labour_demand.firm_exit_rate") * relative[firm] / np.average(relative[alive], weights=firms.represents[alive])
+    closure = params("labour_demand.firm_exit_rate") * relative_closure_hazard(persons, firms.represents, firms.alive)[firm]
     until = statutory[unit] - people.age_m[unit]
     retiring = np.count_nonzero((until >= 1) & (until <= 12)) / 12.0
     growth = np.log1p(cal.macro["labour_demand_growth"].at(cal.baseline_month + 1)) / 12.0 * len(unit)

@@ -4,8 +4,10 @@ Each month a share of firms closes (their employees are laid off into job
 search); new firms open so that the stock of firms grows at its trend rate;
 every firm's desired employment takes a log-normal shock around the growth
 of labour demand, a macro condition (`calibration/macro.toml`: the realised
-growth of employment in the years published, a projection after).  Vacancies are the gap between desired and actual employment
-(computed by the matching process after separations).
+growth of employment in the years published, a projection after), and firms
+give up part of the openings they cannot fill.  Vacancies are the gap between
+desired and actual employment (computed by the matching process after
+separations).
 """
 
 import numpy as np
@@ -25,6 +27,14 @@ FIRM_COLUMNS = {
     "target": Column(np.float32, 0.0, "desired employment in person rows"),
     "represents": Column(np.float32, 1.0, "firms the row stands for, all of the same size (model.firm_persons)"),
 }
+
+
+def relative_closure_hazard(persons: np.ndarray, represents: np.ndarray, alive: np.ndarray) -> np.ndarray:
+    """Each firm row's closure hazard relative to the mean over operating firms
+    (not rows): 1/sqrt(1 + employees in persons), small firms closing more often."""
+    relative = 1.0 / np.sqrt(1.0 + persons)
+    mean = np.average(relative[alive], weights=represents[alive]) if alive.any() else 1.0
+    return relative / mean
 
 
 class LabourDemand(Process):
@@ -77,10 +87,8 @@ class LabourDemand(Process):
         persons), scaled so that the mean over operating firms (not rows) is
         `firm_exit_rate`."""
         firms = self.model.firms
-        relative = 1.0 / np.sqrt(1.0 + self.model.firm_persons())
-        alive = firms.alive
-        mean = np.average(relative[alive], weights=firms.represents[alive]) if alive.any() else 1.0
-        return np.where(firms.alive, self.param("firm_exit_rate") * relative / mean, 0.0)
+        relative = relative_closure_hazard(self.model.firm_persons(), firms.represents, firms.alive)
+        return np.where(firms.alive, self.param("firm_exit_rate") * relative, 0.0)
 
     def _open_firms(self, month: int, alive_before: int, closed_demand: float) -> None:
         """New firms: their number keeps the firm stock on its trend; together

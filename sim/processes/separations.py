@@ -7,6 +7,16 @@ from ..status import Status
 from .base import Process
 
 
+def quit_probability(params, age_m: np.ndarray, local: np.ndarray, non_private: np.ndarray, dtype=np.float32) -> np.ndarray:
+    """Monthly chance that each unit employee quits into job search: the base
+    rate, higher for the young and for migrants, lower in non-private units."""
+    quit_p = np.full(len(age_m), params("separations.quit_rate"), dtype=dtype)
+    quit_p[age_m < 25 * 12] *= params("separations.young_multiplier")
+    quit_p[~local] *= params("separations.migrant_multiplier")
+    quit_p[non_private] *= params("separations.non_private_multiplier")
+    return quit_p
+
+
 class Separations(Process):
     name = "separations"
     flows = {
@@ -23,10 +33,8 @@ class Separations(Process):
         employees = np.flatnonzero(status == Status.UNIT)
         firm = people.firm[employees]
 
-        quit_p = np.full(len(employees), self.param("quit_rate"), dtype=np.float32)
-        quit_p[people.age_m[employees] < 25 * 12] *= self.param("young_multiplier")
-        quit_p[~people.local[employees]] *= self.param("migrant_multiplier")
-        quit_p[firms.non_private[firm]] *= self.param("non_private_multiplier")
+        quit_p = quit_probability(model.calibration.params, people.age_m[employees], people.local[employees],
+                                  firms.non_private[firm])
 
         size = model.firm_sizes()
         excess = np.maximum(size - firms.target, 0.0)
