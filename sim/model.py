@@ -17,7 +17,7 @@ from .memory import keep_freed_memory
 from .policy import Government, Policy
 from .population import build_population
 from .processes import STEP_ORDER
-from .processes.demography import REFORM_START, statutory_age_months
+from .processes.demography import REFORM_START, months_past_statutory_age
 from .status import Status, is_employed
 from .timeline import parse_month
 from .streams import Streams
@@ -86,21 +86,20 @@ class LabourModel(mesa.Model):
         return self.calibration.macro[name].at(self.month) if value is None else value
 
     # -- shared operations on people -------------------------------------------
-    def remove_people(self, mask: np.ndarray) -> None:
-        """People in mask leave the province (death or emigration): their row is
+    def remove_people(self, idx: np.ndarray) -> None:
+        """People idx leave the province (death or emigration): their row is
         kept (stable ids) but marked absent, and their memberships end."""
         people = self.people
-        self.leave_firm(mask)
-        people.status[mask] = Status.ABSENT
-        idx = np.flatnonzero(mask)
+        self.leave_firm(idx)
+        people.status[idx] = Status.ABSENT
         for name, column in people.columns.items():
             if column.dtype is np.bool_ and name not in ("female", "urban", "local", "cadre"):
                 people[name][idx] = False
 
-    def leave_firm(self, mask: np.ndarray) -> None:
-        """People in mask no longer work for a firm (their status is set by the caller)."""
+    def leave_firm(self, idx: np.ndarray) -> None:
+        """People idx no longer work for a firm (their status is set by the caller)."""
         people = self.people
-        leaving = np.flatnonzero(mask & (people.firm >= 0))
+        leaving = idx[people.firm[idx] >= 0]
         if self._firm_sizes is not None:
             self._firm_sizes -= np.bincount(people.firm[leaving], minlength=len(self._firm_sizes)).astype(np.float32)
         people.firm[leaving] = -1
@@ -114,12 +113,13 @@ class LabourModel(mesa.Model):
             self.firm_sizes()  # grow to new firm rows first
             self._firm_sizes += np.bincount(firm, minlength=len(self._firm_sizes)).astype(np.float32)
 
+    def reform_in_force(self) -> bool:
+        """Whether the 2025 retirement-age reform applies this month."""
+        return bool(self.policy.retirement_reform and self.month >= parse_month(REFORM_START))
+
     def months_past_statutory_age(self, idx: np.ndarray) -> np.ndarray:
         """Months since each person in idx reached their statutory retirement age (negative before it)."""
-        people = self.people
-        reform = self.policy.retirement_reform and self.month >= parse_month(REFORM_START)
-        limit = statutory_age_months(people.female[idx], people.cadre[idx], self.month - people.age_m[idx].astype(np.int32), reform)
-        return people.age_m[idx].astype(np.int32) - limit
+        return months_past_statutory_age(self.people, idx, self.month, self.reform_in_force())
 
     def past_statutory_age(self, idx: np.ndarray) -> np.ndarray:
         """Whether each person in idx is at or past their statutory retirement age this month."""
@@ -130,22 +130,20 @@ class LabourModel(mesa.Model):
         people = self.people
         self.flows["retirements"] += len(idx)
         self.flows["retirements_employed_urban"] += int(np.count_nonzero(people.urban[idx] & is_employed(people.status[idx])))
-        mask = np.zeros(people.n, dtype=bool)
-        mask[idx] = True
-        self.leave_firm(mask)
+        self.leave_firm(idx)
         people.status[idx] = Status.RETIRED
 
-    def separate(self, mask: np.ndarray) -> None:
-        """People in mask lose their job or business: they look for work, or retire
-        if they are past the statutory age (natural attrition)."""
+    def separate(self, idx: np.ndarray) -> None:
+        """People idx (distinct rows) lose their job or business: they look for
+        work, or retire if they are past the statutory age (natural attrition)."""
         people = self.people
-        idx = np.flatnonzero(mask)
-        self.retire(idx[self.past_statutory_age(idx)])
-        self.leave_firm(mask)
-        searching = mask & (people.status != Status.RETIRED)
-        people.sector[mask] = -1
+        past = self.past_statutory_age(idx)
+        self.retire(idx[past])
+        searching = idx[~past]
+        self.leave_firm(searching)
+        people.sector[idx] = -1
         people.status[searching] = Status.UNEMP
-        people.spell_m[mask] = 0
+        people.spell_m[idx] = 0
 
     def firm_persons(self) -> np.ndarray:
         """Employees (persons) of each of the firms a firm row stands for: the

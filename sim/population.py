@@ -253,7 +253,7 @@ def _unit_separations(people: Table, firms: Table, status: np.ndarray, statutory
     params = cal.params
     unit = np.flatnonzero(status == Status.UNIT)
     firm = people.firm[unit]
-    quit = quit_probability(params, people.age_m[unit], people.local[unit], firms.non_private[firm], dtype=np.float64)
+    quit = quit_probability(params, people.age_m[unit], people.local[unit], firms.non_private[firm])
     persons = np.bincount(firm, minlength=firms.n) * scale / firms.represents
     closure = params("labour_demand.firm_exit_rate") * relative_closure_hazard(persons, firms.represents, firms.alive)[firm]
     until = statutory[unit] - people.age_m[unit]

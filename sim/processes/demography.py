@@ -9,8 +9,11 @@ identity (start + births + in-migrants - deaths - out-migrants = end) can be
 checked every month.
 """
 
+import numba
 import numpy as np
 
+from ..kernels import push
+from ..streams import draw
 from ..status import Status, is_employed
 from ..table import Column
 from ..timeline import calendar_month, parse_month
@@ -41,22 +44,100 @@ RETIREMENT_RULES = {
 REFORM_START = "2025-01"
 
 
+# The same rules as arrays, for the compiled kernels: group 0 men, 1 women cadres, 2 women workers.
+_RULE_BASE = np.array([RETIREMENT_RULES[g][0] * 12 for g in RETIREMENT_RULES], dtype=np.int32)
+_RULE_FIRST = np.array([parse_month(RETIREMENT_RULES[g][1]) for g in RETIREMENT_RULES], dtype=np.int32)
+_RULE_PER = np.array([RETIREMENT_RULES[g][2] for g in RETIREMENT_RULES], dtype=np.int32)
+_RULE_MOST = np.array([RETIREMENT_RULES[g][3] for g in RETIREMENT_RULES], dtype=np.int32)
+
+
+@numba.njit(inline="always")
+def _statutory_age(female, cadre, birth_month, reform, base, first, per, most) -> int:
+    group = 0 if not female else (1 if cadre else 2)
+    age = base[group]
+    if reform:
+        since = birth_month - first[group]
+        if since >= 0:
+            age += min(since // per[group] + 1, most[group])
+    return age
+
+
+@numba.njit(cache=True)
+def _months_past_statutory_age(age_m, female, cadre, idx, month, reform, base, first, per, most) -> np.ndarray:
+    out = np.empty(len(idx), dtype=np.int32)
+    for j in range(len(idx)):
+        i = idx[j]
+        age = np.int32(age_m[i])
+        out[j] = age - _statutory_age(female[i], cadre[i], month - age, reform, base, first, per, most)
+    return out
+
+
+def months_past_statutory_age(people, idx: np.ndarray, month: int, reform: bool) -> np.ndarray:
+    """Months since each person in idx reached their statutory retirement age
+    (negative before it), by sex, post and birth month."""
+    return _months_past_statutory_age(people.age_m, people.female, people.cadre, np.asarray(idx, dtype=np.int64),
+                                      int(month), bool(reform), _RULE_BASE, _RULE_FIRST, _RULE_PER, _RULE_MOST)
+
+
 def statutory_age_months(female: np.ndarray, cadre: np.ndarray, birth_month: np.ndarray, reform: bool) -> np.ndarray:
     """Statutory retirement age in months for each person, by sex, post and birth month."""
-    age = np.empty(len(female), dtype=np.int32)
-    for group, (base, first_birth, per, most) in RETIREMENT_RULES.items():
-        if group == "men":
-            members = ~female
-        elif group == "women_cadres":
-            members = female & cadre
-        else:
-            members = female & ~cadre
-        delay = np.zeros(int(members.sum()), dtype=np.int32)
-        if reform:
-            since = birth_month[members] - parse_month(first_birth)
-            delay = np.where(since >= 0, np.minimum(since // per + 1, most), 0)
-        age[members] = base * 12 + delay
+    group = np.where(~female, 0, np.where(cadre, 1, 2))
+    age = _RULE_BASE[group].copy()
+    if reform:
+        since = birth_month - _RULE_FIRST[group]
+        age += np.where(since >= 0, np.minimum(since // _RULE_PER[group] + 1, _RULE_MOST[group]), 0)
     return age
+
+
+@numba.njit(cache=True)
+def _age_and_draw_deaths(status, age_m, key, hazard_by_year) -> tuple[np.ndarray, int]:
+    """Age every resident one month; the rows whose draw is below their monthly
+    death hazard (by completed year of age), and the residents counted."""
+    dying = np.empty(256, dtype=np.int64)
+    count = residents = 0
+    top = len(hazard_by_year) - 1
+    for i in range(len(status)):
+        if status[i] != Status.ABSENT:
+            residents += 1
+            age_m[i] += 1
+            if draw(key, i) < hazard_by_year[min(age_m[i] // 12, top)]:
+                dying, count = push(dying, count, i)
+    return dying[:count], residents
+
+
+@numba.njit(cache=True)
+def _past_statutory_age(status, age_m, female, cadre, month, reform, base, first, per, most) -> np.ndarray:
+    """Rows in working life (not absent, not retired) at or past their statutory age."""
+    past = np.empty(256, dtype=np.int64)
+    count = 0
+    for i in range(len(status)):
+        if age_m[i] >= 50 * 12 and status[i] != Status.ABSENT and status[i] != Status.RETIRED:
+            age = np.int32(age_m[i])
+            if age >= _statutory_age(female[i], cadre[i], month - age, reform, base, first, per, most):
+                past, count = push(past, count, i)
+    return past[:count]
+
+
+@numba.njit(cache=True)
+def _mothers(status, age_m, female) -> np.ndarray:
+    """Resident women aged 20 to 39."""
+    rows = np.empty(256, dtype=np.int64)
+    count = 0
+    for i in range(len(status)):
+        if female[i] and age_m[i] >= 20 * 12 and age_m[i] < 40 * 12 and status[i] != Status.ABSENT:
+            rows, count = push(rows, count, i)
+    return rows[:count]
+
+
+@numba.njit(cache=True)
+def _movers(status, local) -> tuple[int, int]:
+    """Residents who may move away (not retired), and the registered locals among them."""
+    movers = local_movers = 0
+    for i in range(len(status)):
+        if status[i] != Status.ABSENT and status[i] != Status.RETIRED:
+            movers += 1
+            local_movers += local[i]
+    return movers, local_movers
 
 
 def _normalised(shares: np.ndarray) -> np.ndarray:
@@ -80,10 +161,8 @@ class Demography(Process):
 
     def step(self, month: int) -> None:
         model, people = self.model, self.model.people
-        alive = people.status != Status.ABSENT
-        ledger = {"start": int(np.count_nonzero(alive))}
-        people.age_m += alive  # one month older (adding a bool vector: no gather)
-        self._deaths(month, alive)
+        ledger = {}
+        ledger["start"] = self._age_and_die(month)
         ledger["births"] = self._births(month)
         if calendar_month(month) == int(self.param("school_leaving_month")):
             self._school_leaving(month)
@@ -91,25 +170,22 @@ class Demography(Process):
         ledger["in_migrants"] = self._in_migration(month)
         self._retirement(month)
         ledger["deaths"] = int(model.flows["deaths"])
-        ledger["end"] = int(np.count_nonzero(people.status != Status.ABSENT))
+        ledger["end"] = int(np.count_nonzero(people.status))  # ABSENT is 0: counted afresh, so the identity is a check
         model.ledger.append({"month": month, **ledger})
 
-    # -- deaths ---------------------------------------------------------------
-    def _deaths(self, month: int, alive: np.ndarray) -> None:
+    # -- ageing and deaths -----------------------------------------------------
+    def _age_and_die(self, month: int) -> int:
+        """Everybody ages one month, then dies with the monthly Gompertz hazard
+        of their completed year of age; returns the residents at the start."""
         people = self.model.people
-        # Monthly Gompertz hazard by completed year of age, looked up from a
-        # table; only rows whose draw is below the oldest resident's hazard
-        # can die, so the lookup runs on those alone.
         by_year = self.model.derived["mortality_level"] * np.exp(self.param("gompertz_slope") * np.arange(128))
-        u = self.uniform(month, "death")
-        idx = np.flatnonzero(u < by_year[min(int(people.age_m.max()) // 12, 127)])
-        dying = idx[alive[idx] & (u[idx] < by_year[people.age_m[idx] // 12])]
-        dies = np.zeros(people.n, dtype=bool)
-        dies[dying] = True
+        key = self.model.streams.key(self.name, month, "death")
+        dying, residents = _age_and_draw_deaths(people.status, people.age_m, key, by_year)
         employed_urban = people.urban[dying] & is_employed(people.status[dying])
         self.model.flows["deaths"] += len(dying)
         self.model.flows["deaths_employed_urban"] += int(np.count_nonzero(employed_urban))
-        self.model.remove_people(dies)
+        self.model.remove_people(dying)
+        return residents
 
     # -- births ---------------------------------------------------------------
     def _births(self, month: int) -> int:
@@ -122,10 +198,7 @@ class Demography(Process):
             return 0
         # Each newborn takes place of residence, registration and tier from a
         # woman of child-bearing age drawn at random.
-        mothers_pool = np.flatnonzero(
-            people.female & (people.age_m >= 20 * 12) & (people.age_m < 40 * 12) & (people.status != Status.ABSENT)
-        )
-        mothers = rng.choice(mothers_pool, size=count)
+        mothers = rng.choice(_mothers(people.status, people.age_m, people.female), size=count)
         rows = people.append(count)
         people.status[rows] = Status.SCHOOL
         people.female[rows] = rng.random(count) >= stocks("demography.male_share_at_birth")
@@ -168,38 +241,34 @@ class Demography(Process):
         employee retired at the age the run from 2015 reached 2021 with fewer
         of them, less natural attrition and 20% more new urban jobs."""
         people = self.model.people
-        idx = np.flatnonzero((people.status != Status.ABSENT) & (people.status != Status.RETIRED) & (people.age_m >= 50 * 12))
-        past = idx[self.model.past_statutory_age(idx)]
+        past = _past_statutory_age(people.status, people.age_m, people.female, people.cadre, month,
+                                   self.model.reform_in_force(), _RULE_BASE, _RULE_FIRST, _RULE_PER, _RULE_MOST)
         status = people.status[past]
         own_account = (status == Status.SELF) | (status == Status.FLEX)
-        u = self.uniform(month, "retire")
-        stops = own_account & (u[past] < self.param("own_account_retirement_rate"))
+        u = self.model.streams.uniform_at(self.name, month, "retire", past)
+        stops = own_account & (u < self.param("own_account_retirement_rate"))
         # Some unit employees reaching the age work on, re-employed in flexible
         # work in their sector (the draw above the stopping chance decides who).
-        working_on = past[(status == Status.UNIT) & (u[past] >= 1.0 - self.param("work_on_share"))]
+        works_on = (status == Status.UNIT) & (u >= 1.0 - self.param("work_on_share"))
+        working_on = past[works_on]
         sector = people.sector[working_on]
-        staying = np.zeros(people.n, dtype=bool)
-        staying[working_on] = True
-        self.model.leave_firm(staying)
+        self.model.leave_firm(working_on)
         people.status[working_on] = Status.FLEX
         people.sector[working_on] = sector
-        works_on = staying[past]
         self.model.retire(past[(~own_account & (status != Status.SCHOOL) & ~works_on) | stops])
 
     # -- migration -------------------------------------------------------------
     def _out_migration(self, month: int) -> int:
         people, stocks = self.model.people, self.model.calibration.stocks
-        movers = (people.status != Status.ABSENT) & (people.status != Status.RETIRED)
         local_rate = stocks("demography.local_outflow_rate") / 12.0
         other_rate = self.param("other_province_outflow_rate") / 12.0
-        local_movers = int(np.count_nonzero(movers & people.local))
-        self._expected_out = local_rate * local_movers + other_rate * (int(np.count_nonzero(movers)) - local_movers)
-        u = self.uniform(month, "emigrate")
-        idx = np.flatnonzero(u < max(local_rate, other_rate))
-        going = idx[movers[idx] & (u[idx] < np.where(people.local[idx], local_rate, other_rate))]
-        leaving = np.zeros(people.n, dtype=bool)
-        leaving[going] = True
-        self.model.remove_people(leaving)
+        movers, local_movers = _movers(people.status, people.local)
+        self._expected_out = local_rate * local_movers + other_rate * (movers - local_movers)
+        idx, u = self.model.streams.rows_below(self.name, month, "emigrate", people.n, max(local_rate, other_rate))
+        status = people.status[idx]
+        movers = (status != Status.ABSENT) & (status != Status.RETIRED)
+        going = idx[movers & (u < np.where(people.local[idx], local_rate, other_rate))]
+        self.model.remove_people(going)
         self.model.flows["out_migrants"] += len(going)
         return len(going)
 

@@ -13,9 +13,11 @@ individuals at a monthly rate; adults outside the employee scheme join the
 resident pension at a monthly rate.
 """
 
+import numba
 import numpy as np
 
 from ..status import SECTORS, Status
+from ..streams import draw
 from ..table import Column
 from .base import Process
 
@@ -29,6 +31,63 @@ PERSON_COLUMNS = {
     "work_injury_insured": Column(np.bool_, False, "insured against work injury (incl. platform protection)"),
 }
 SCHEMES = ("pension_employee", "unemployment_insured", "work_injury_insured")  # order of enrolment_catch_up
+
+
+@numba.njit(cache=True)
+def _enrol(status, sector, spell_m, age_m, firm, pension_employee, pension_retiree, pension_resident,
+           unemployment_insured, work_injury_insured, firm_relative_compliance, coverage_at_hire, catch_up,
+           individual_rate, platform_rate, resident_rate, platform_on, key, scheme_keys) -> np.ndarray:
+    """The month's insurance transitions, row by row (every row's are
+    independent of the others'); returns the counts of new pensioners and of
+    pension, unemployment, work-injury and resident enrolments.
+
+    Per-row draws: `key` for individuals, platform workers and residents (one
+    draw, as the rates are far apart), `scheme_keys[s]` for unit employees'
+    enrolment in scheme s (pension, unemployment, work injury)."""
+    counts = np.zeros(5, dtype=np.int64)
+    schemes = (pension_employee, unemployment_insured, work_injury_insured)
+    for i in range(len(status)):
+        s = status[i]
+        if s == Status.ABSENT:
+            continue
+        unit = s == Status.UNIT
+        platform = s == Status.FLEX and sector[i] == PLATFORM_SECTOR
+        # Coverage that ends with the job that gave it.
+        if not unit:
+            unemployment_insured[i] = False
+            if not (platform and platform_on):
+                work_injury_insured[i] = False
+        # Members who retire become pensioners.
+        if pension_employee[i] and s == Status.RETIRED:
+            pension_retiree[i] = True
+            pension_employee[i] = False
+            counts[0] += 1
+        if unit:
+            # New hires at the 2020 coverage, the uninsured at the catch-up
+            # rate, both scaled by the firm's compliance propensity.
+            relative = firm_relative_compliance[firm[i]]
+            new_hire = spell_m[i] == 0
+            for k in range(3):
+                column = schemes[k]
+                if not column[i]:
+                    chance = (coverage_at_hire[k] if new_hire else catch_up[k]) * relative
+                    if draw(scheme_keys[k], i) < chance:
+                        column[i] = True
+                        counts[1 + k] += 1
+        u = draw(key, i)
+        if (s == Status.SELF or s == Status.FLEX) and not pension_employee[i] and not pension_retiree[i] and u < individual_rate:
+            pension_employee[i] = True
+            counts[1] += 1
+        if platform and platform_on and not work_injury_insured[i] and u < platform_rate:
+            work_injury_insured[i] = True
+            counts[3] += 1
+        # Resident pension: adults outside the employee scheme.
+        if pension_employee[i] or pension_retiree[i]:
+            pension_resident[i] = False
+        elif (not pension_resident[i] and u < resident_rate and age_m[i] >= 16 * 12 and s != Status.SCHOOL):
+            pension_resident[i] = True
+            counts[4] += 1
+    return counts
 
 
 class SocialInsurance(Process):
@@ -61,56 +120,18 @@ class SocialInsurance(Process):
 
     def step(self, month: int) -> None:
         model, people, firms = self.model, self.model.people, self.model.firms
-        status = people.status
-        u = self.uniform(month, "insurance")
-        platform_on = model.policy.platform_injury_protection
-        # (Memberships of people who leave the province end in model.remove_people.)
-        # Coverage that ends with the job that gave it.
-        unit = status == Status.UNIT
-        people.unemployment_insured &= unit
-        platform = (status == Status.FLEX) & (people.sector == PLATFORM_SECTOR)
-        people.work_injury_insured &= unit | (platform & platform_on)
-
-        # Members who retire become pensioners.
-        retiring = people.pension_employee & (status == Status.RETIRED)
-        people.pension_retiree[retiring] = True
-        people.pension_employee[retiring] = False
-        model.flows["new_pensioners"] += int(np.count_nonzero(retiring))
-
-        # Unit employees: new hires at the 2020 coverage, the uninsured at the
-        # catch-up rate, both scaled by the firm's compliance propensity.
-        employees = np.flatnonzero(unit)
-        compliance = firms.compliance[people.firm[employees]]
         mean = np.average(firms.compliance[firms.alive], weights=firms.represents[firms.alive])  # over firms, not rows
-        relative = compliance / max(float(mean), 1e-9)
-        new_hire = people.spell_m[employees] == 0
+        relative = (firms.compliance / max(float(mean), 1e-9)).astype(np.float64)
         catch_up = self.param("enrolment_catch_up") * model.policy.enforcement * self._burden_factor()
-        rng = self.rng(month, "enrol")
-        flows = ("pension_enrolments", "unemployment_enrolments", "work_injury_enrolments")
-        for scheme, coverage, rate, flow in zip(SCHEMES, self.coverage_at_hire, catch_up, flows):
-            column = people[scheme]
-            chance = np.where(new_hire, coverage, rate) * relative
-            joins = employees[~column[employees] & (rng.random(len(employees), dtype=np.float32) < chance)]
-            column[joins] = True
-            model.flows[flow] += len(joins)
-
-        # Rare events: test the conditions only on rows whose draw is low enough.
-        idx = np.flatnonzero(u < self.param("individual_contribution_rate"))
-        st = status[idx]
-        starts = idx[((st == Status.SELF) | (st == Status.FLEX)) & ~people.pension_employee[idx] & ~people.pension_retiree[idx]]
-        people.pension_employee[starts] = True
-        model.flows["pension_enrolments"] += len(starts)
-
-        if platform_on:
-            covered = platform & ~people.work_injury_insured & (u < self.param("platform_injury_rate"))
-            people.work_injury_insured[covered] = True
-            model.flows["work_injury_enrolments"] += int(np.count_nonzero(covered))
-
-        # Resident pension: adults outside the employee scheme.
-        people.pension_resident &= ~(people.pension_employee | people.pension_retiree)
-        idx = np.flatnonzero(u < self.param("resident_enrolment_rate"))
-        st = status[idx]
-        joins = idx[(people.age_m[idx] >= 16 * 12) & (st != Status.SCHOOL) & (st != Status.ABSENT)
-                    & ~people.pension_employee[idx] & ~people.pension_retiree[idx] & ~people.pension_resident[idx]]
-        people.pension_resident[joins] = True
-        model.flows["resident_enrolments"] += len(joins)
+        streams = model.streams
+        counts = _enrol(
+            people.status, people.sector, people.spell_m, people.age_m, people.firm, people.pension_employee,
+            people.pension_retiree, people.pension_resident, people.unemployment_insured, people.work_injury_insured,
+            relative, np.asarray(self.coverage_at_hire, dtype=np.float64), np.asarray(catch_up, dtype=np.float64),
+            float(self.param("individual_contribution_rate")), float(self.param("platform_injury_rate")),
+            float(self.param("resident_enrolment_rate")), bool(model.policy.platform_injury_protection),
+            streams.key(self.name, month, "insurance"),
+            np.array([streams.key(self.name, month, f"enrol:{scheme}") for scheme in SCHEMES], dtype=np.uint64))
+        for flow, count in zip(("new_pensioners", "pension_enrolments", "unemployment_enrolments",
+                                "work_injury_enrolments", "resident_enrolments"), counts):
+            model.flows[flow] += int(count)

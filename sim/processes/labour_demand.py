@@ -10,8 +10,10 @@ desired and actual employment (computed by the matching process after
 separations).
 """
 
+import numba
 import numpy as np
 
+from ..kernels import push
 from ..status import Status
 from ..table import Column
 from .base import Process
@@ -37,6 +39,17 @@ def relative_closure_hazard(persons: np.ndarray, represents: np.ndarray, alive: 
     return relative / mean
 
 
+@numba.njit(cache=True)
+def _employees_of(status, firm, closing) -> np.ndarray:
+    """Rows of the unit employees of the firms marked in `closing`."""
+    rows = np.empty(256, dtype=np.int64)
+    count = 0
+    for i in range(len(status)):
+        if status[i] == Status.UNIT and closing[firm[i]]:
+            rows, count = push(rows, count, i)
+    return rows[:count]
+
+
 class LabourDemand(Process):
     name = "labour_demand"
     firm_columns = FIRM_COLUMNS
@@ -54,11 +67,10 @@ class LabourDemand(Process):
         closing = firms.alive & (streams.uniform_per_row(self.name, month, "exit", firms.n) < self.exit_hazard())
         closed_demand = float(firms.target[closing].sum())
         firms.alive[closing] = False
-        employees = people.status == Status.UNIT
-        laid_off = employees & closing[np.maximum(people.firm, 0)]
+        laid_off = _employees_of(people.status, people.firm, closing)
         model.separate(laid_off)
         model.flows["firm_exits"] += float(firms.represents[closing].sum()) / model.scale  # in rows' units (x scale = firms)
-        model.flows["layoffs_closure"] += int(np.count_nonzero(laid_off))
+        model.flows["layoffs_closure"] += len(laid_off)
 
         self._open_firms(month, alive_before, closed_demand)
 

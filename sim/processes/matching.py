@@ -9,8 +9,10 @@ who do not match may start an individual business, take up flexible work or
 give up searching; working-age inactive people may start searching.
 """
 
+import numba
 import numpy as np
 
+from ..kernels import push, rows_with_status
 from ..sampling import categorical, choose_exact, stochastic_round
 from ..status import PUBLIC_SECTOR, Status
 from ..table import Column
@@ -31,6 +33,26 @@ def vacancies(model, rng: np.random.Generator) -> np.ndarray:
     gap = np.maximum(gap, 0.0)
     whole = np.floor(gap)
     return (whole + (rng.random(firms.n) < gap - whole)).astype(np.int64)
+
+
+@numba.njit(cache=True)
+def _count_months_and_find_seekers(status, spell_m) -> tuple[np.ndarray, np.ndarray]:
+    """Every resident's spell in their status grows a month (capped at the
+    column's largest value); returns the rows of the unemployed and of
+    flexible workers (who search on the job)."""
+    unemployed = np.empty(256, dtype=np.int64)
+    flexible = np.empty(256, dtype=np.int64)
+    n_unemployed = n_flexible = 0
+    for i in range(len(status)):
+        s = status[i]
+        if s != Status.ABSENT:
+            if spell_m[i] < 32767:
+                spell_m[i] += 1
+            if s == Status.UNEMP:
+                unemployed, n_unemployed = push(unemployed, n_unemployed, i)
+            elif s == Status.FLEX:
+                flexible, n_flexible = push(flexible, n_flexible, i)
+    return unemployed[:n_unemployed], flexible[:n_flexible]
 
 
 class Matching(Process):
@@ -68,17 +90,16 @@ class Matching(Process):
 
     def step(self, month: int) -> None:
         people = self.model.people
-        people.spell_m += (people.status != Status.ABSENT) & (people.spell_m < np.iinfo(np.int16).max)
-        self._hire(month)
+        assert people.spell_m.dtype == np.int16  # the kernel caps spells at 32767
+        unemployed, flexible = _count_months_and_find_seekers(people.status, people.spell_m)
+        self._hire(month, unemployed, flexible)
         self._employment_programmes(month)
         self._own_account_and_inactivity(month)
 
-    def _hire(self, month: int) -> None:
+    def _hire(self, month: int, unemployed: np.ndarray, flexible: np.ndarray) -> None:
         model, people, firms = self.model, self.model.people, self.model.firms
         rng = self.rng(month, "hire")
         open_ = vacancies(model, rng)
-        unemployed = np.flatnonzero(people.status == Status.UNEMP)
-        flexible = np.flatnonzero(people.status == Status.FLEX)
         # Flexible workers past the statutory age (re-employed retirees) do not take unit jobs.
         flexible = flexible[~model.past_statutory_age(flexible)]
         candidates = np.concatenate([unemployed, flexible])
@@ -122,18 +143,18 @@ class Matching(Process):
             return
         rng = self.rng(month, "programmes")
         per_month = lambda persons_10k: stochastic_round(persons_10k * 1e4 / 12.0 / model.scale, rng)  # noqa: E731
-        unemployed = np.flatnonzero(people.status == Status.UNEMP)
+        unemployed = rows_with_status(people.status, Status.UNEMP)
         long_term = unemployed[people.spell_m[unemployed] > 12]
         placed = long_term[choose_exact(np.ones(len(long_term)), per_month(policy.hard_to_employ_placement), rng)]
         # Public-welfare posts are created in public bodies (their desired size grows with them).
         self._place(placed, np.flatnonzero(firms.alive & (firms.sector == PUBLIC_SECTOR)), rng, "placements_hard_to_employ")
 
-        unemployed = np.flatnonzero(people.status == Status.UNEMP)
+        unemployed = rows_with_status(people.status, Status.UNEMP)
         graduates = unemployed[(people.edu[unemployed] == 2) & (people.age_m[unemployed] < 30 * 12)]
         chosen = graduates[rng.random(len(graduates)) < policy.graduate_placement]
         self._place(chosen, np.flatnonzero(firms.alive & (firms.sector != PUBLIC_SECTOR)), rng, "placements_graduates")
 
-        unemployed = np.flatnonzero(people.status == Status.UNEMP)
+        unemployed = rows_with_status(people.status, Status.UNEMP)
         starters = unemployed[choose_exact(np.ones(len(unemployed)), per_month(policy.startup_support), rng)]
         self._start_own_account(starters, Status.SELF, "self", rng, "supported_startups")
 
@@ -182,7 +203,6 @@ class Matching(Process):
     def _own_account_and_inactivity(self, month: int) -> None:
         model, people = self.model, self.model.people
         rng = self.rng(month, "own_account")
-        u = self.uniform(month, "transition")
         p_self = model.derived["self_employment_entry_rate"] * self.param("self_employment_entry_share")
         p_flex = model.derived["flexible_entry_rate"] * self.param("flexible_entry_share")
         p_quit = self.param("search_to_inactive_rate")
@@ -190,8 +210,8 @@ class Matching(Process):
         p_search = self.param("inactive_to_search_rate") * response
         p_return = self.param("retiree_return_rate") * response
         # Only rows whose draw is below the largest chance can move: test those.
-        idx = np.flatnonzero(u < max(p_self + p_flex + p_quit, p_search, p_return))
-        u, status, spell = u[idx], people.status[idx], people.spell_m[idx]
+        idx, u = model.streams.rows_below(self.name, month, "transition", people.n, max(p_self + p_flex + p_quit, p_search, p_return))
+        status, spell = people.status[idx], people.spell_m[idx]
         unemployed = (status == Status.UNEMP) & (spell > 0)  # not separated this month
         to_self = idx[unemployed & (u < p_self)]
         to_flex = idx[unemployed & (u >= p_self) & (u < p_self + p_flex)]

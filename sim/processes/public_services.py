@@ -32,7 +32,7 @@ class PublicServices(Process):
         # (Cards of people who leave end in model.remove_people.)  Only rows
         # whose draw is below the monthly chance can change: test those alone.
         rate = self.param("card_issue_rate")
-        idx = np.flatnonzero(self.uniform(month, "services") < rate)
+        idx, _ = model.streams.rows_below(self.name, month, "services", people.n, rate)
         issued = idx[(people.status[idx] != Status.ABSENT) & ~people.card[idx]]
         people.card[issued] = True
         model.flows["cards_issued"] += len(issued)
@@ -40,9 +40,8 @@ class PublicServices(Process):
         adopted = np.count_nonzero(people.ecard) / max(np.count_nonzero(people.status), 1)  # ABSENT is 0
         base = (self.param("ecard_innovation") + self.param("ecard_imitation") * adopted) * model.policy.ecard_promotion
         by_year = np.interp(np.arange(128), AGE_KNOTS, AGE_ADOPTION) * base
-        u = self.uniform(month, "ecard")
-        idx = np.flatnonzero(u < by_year.max() * URBAN_FACTOR)
+        idx, u = model.streams.rows_below(self.name, month, "ecard", people.n, by_year.max() * URBAN_FACTOR)
         chance = by_year[people.age_m[idx] // 12] * np.where(people.urban[idx], URBAN_FACTOR, RURAL_FACTOR)
-        adopts = idx[people.card[idx] & ~people.ecard[idx] & (u[idx] < chance)]
+        adopts = idx[people.card[idx] & ~people.ecard[idx] & (u < chance)]
         people.ecard[adopts] = True
         model.flows["ecard_adoptions"] += len(adopts)

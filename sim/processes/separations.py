@@ -1,20 +1,77 @@
 """Separations: quits and layoffs of unit employees, exits from self-employment
 and flexible work.  Everybody who separates becomes a job seeker (UNEMP)."""
 
+import numba
 import numpy as np
 
+from ..kernels import push
 from ..status import Status
+from ..streams import draw
 from .base import Process
 
 
-def quit_probability(params, age_m: np.ndarray, local: np.ndarray, non_private: np.ndarray, dtype=np.float32) -> np.ndarray:
+@numba.njit(inline="always")
+def _quit_chance(age_m, local, non_private, rates) -> float:
+    """rates: base quit rate and the young, migrant and non-private multipliers."""
+    chance = rates[0]
+    if age_m < 25 * 12:
+        chance *= rates[1]
+    if not local:
+        chance *= rates[2]
+    if non_private:
+        chance *= rates[3]
+    return chance
+
+
+def _quit_rates(params) -> np.ndarray:
+    return np.array([params("separations.quit_rate"), params("separations.young_multiplier"),
+                     params("separations.migrant_multiplier"), params("separations.non_private_multiplier")])
+
+
+@numba.njit(cache=True)
+def _quit_chances(age_m, local, non_private, rates) -> np.ndarray:
+    out = np.empty(len(age_m), dtype=np.float64)
+    for j in range(len(age_m)):
+        out[j] = _quit_chance(age_m[j], local[j], non_private[j], rates)
+    return out
+
+
+def quit_probability(params, age_m: np.ndarray, local: np.ndarray, non_private: np.ndarray) -> np.ndarray:
     """Monthly chance that each unit employee quits into job search: the base
     rate, higher for the young and for migrants, lower in non-private units."""
-    quit_p = np.full(len(age_m), params("separations.quit_rate"), dtype=dtype)
-    quit_p[age_m < 25 * 12] *= params("separations.young_multiplier")
-    quit_p[~local] *= params("separations.migrant_multiplier")
-    quit_p[non_private] *= params("separations.non_private_multiplier")
-    return quit_p
+    return _quit_chances(age_m, local, non_private, _quit_rates(params))
+
+
+@numba.njit(cache=True)
+def _draw_separations(key, status, firm, age_m, local, firm_non_private, firm_layoff, quit_rates, self_exit, flex_exit):
+    """One draw per worker: unit employees are laid off (draw below their firm's
+    layoff chance) or quit (the next quit-chance slice of the draw); the
+    self-employed and flexible workers stop with their exit rates.  Returns the
+    rows separating (ascending) and the counts of layoffs, quits, self-employed
+    and flexible exits."""
+    rows = np.empty(256, dtype=np.int64)
+    count = layoffs = quits = self_exits = flex_exits = 0
+    for i in range(len(status)):
+        s = status[i]
+        if s == Status.UNIT:
+            u = draw(key, i)
+            f = firm[i]
+            layoff = firm_layoff[f]
+            if u < layoff:
+                layoffs += 1
+                rows, count = push(rows, count, i)
+            elif u < layoff + _quit_chance(age_m[i], local[i], firm_non_private[f], quit_rates):
+                quits += 1
+                rows, count = push(rows, count, i)
+        elif s == Status.SELF:
+            if draw(key, i) < self_exit:
+                self_exits += 1
+                rows, count = push(rows, count, i)
+        elif s == Status.FLEX:
+            if draw(key, i) < flex_exit:
+                flex_exits += 1
+                rows, count = push(rows, count, i)
+    return rows[:count], layoffs, quits, self_exits, flex_exits
 
 
 class Separations(Process):
@@ -28,30 +85,16 @@ class Separations(Process):
 
     def step(self, month: int) -> None:
         model, people, firms = self.model, self.model.people, self.model.firms
-        u = self.uniform(month, "separate")
-        status = people.status
-        employees = np.flatnonzero(status == Status.UNIT)
-        firm = people.firm[employees]
-
-        quit_p = quit_probability(model.calibration.params, people.age_m[employees], people.local[employees],
-                                  firms.non_private[firm])
-
+        # Firms above their desired size shed a share of the excess.
         size = model.firm_sizes()
         excess = np.maximum(size - firms.target, 0.0)
-        shed_p = model.calibration.params("labour_demand.excess_shed_share") * excess / np.maximum(size, 1.0)
-        layoff_p = shed_p[firm]
-
-        draw = u[employees]
-        laid_off = employees[draw < layoff_p]
-        quits = employees[(draw >= layoff_p) & (draw < layoff_p + quit_p)]
-        leaves_self = (status == Status.SELF) & (u < self.param("self_employed_exit_rate"))
-        leaves_flex = (status == Status.FLEX) & (u < self.param("flexible_exit_rate"))
-
-        model.flows["quits"] += len(quits)
-        model.flows["layoffs_downsizing"] += len(laid_off)
-        model.flows["self_employed_exits"] += int(np.count_nonzero(leaves_self))
-        model.flows["flexible_exits"] += int(np.count_nonzero(leaves_flex))
-        separating = leaves_self | leaves_flex
-        separating[laid_off] = True
-        separating[quits] = True
+        layoff_chance = model.calibration.params("labour_demand.excess_shed_share") * excess / np.maximum(size, 1.0)
+        separating, layoffs, quits, self_exits, flex_exits = _draw_separations(
+            model.streams.key(self.name, month, "separate"), people.status, people.firm, people.age_m, people.local,
+            firms.non_private, layoff_chance.astype(np.float64), _quit_rates(model.calibration.params),
+            float(self.param("self_employed_exit_rate")), float(self.param("flexible_exit_rate")))
+        model.flows["quits"] += quits
+        model.flows["layoffs_downsizing"] += layoffs
+        model.flows["self_employed_exits"] += self_exits
+        model.flows["flexible_exits"] += flex_exits
         model.separate(separating)

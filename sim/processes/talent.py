@@ -50,9 +50,9 @@ class Talent(Process):
             self.param("junior_title_rate"), self.param("intermediate_rate"), self.param("senior_rate"))
         # Only rows whose draw is below the largest monthly chance can change
         # title: test the conditions on those alone.
-        u = self.uniform(month, "titles")
-        idx = np.flatnonzero(u < max(2.0 * junior_rate, intermediate_rate, senior_rate))
-        u, title, age = u[idx], people.title[idx], people.age_m[idx]
+        idx, u = model.streams.rows_below(self.name, month, "titles", people.n,
+                                          max(2.0 * junior_rate, intermediate_rate, senior_rate))
+        title, age = people.title[idx], people.age_m[idx]
         working = _working(people.status[idx])
         sector = people.sector[idx]
         boost = np.where((sector == KNOWLEDGE_SECTORS[0]) | (sector == KNOWLEDGE_SECTORS[1]), 2.0, 1.0)
@@ -67,7 +67,7 @@ class Talent(Process):
         model.flows["intermediate_titles"] += len(intermediate)
         model.flows["senior_titles"] += len(senior)
 
-        idx = np.flatnonzero(self.uniform(month, "qualification") < self.param("qualification_rate"))
+        idx, _ = model.streams.rows_below(self.name, month, "qualification", people.n, self.param("qualification_rate"))
         qualifies = idx[_working(people.status[idx]) & _college_age(people.edu[idx], people.age_m[idx]) & ~people.qualified[idx]]
         people.qualified[qualifies] = True
         model.flows["qualifications"] += len(qualifies)

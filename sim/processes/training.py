@@ -14,6 +14,7 @@ senior worker, and above is high-skilled).
 """
 
 import mesa
+import numba
 import numpy as np
 
 from ..status import Status
@@ -64,6 +65,18 @@ def recognised(status: np.ndarray, age_m: np.ndarray, skill: np.ndarray, u: np.n
     return (status == Status.UNIT) & (skill == 0) & (age_m >= 16 * 12) & (age_m < 60 * 12) & (u < rate)
 
 
+@numba.njit(cache=True)
+def _eligible_groups(status, age_m, skill) -> np.ndarray:
+    """Working-age people who may train (at work or seeking, below the top
+    level), counted by group: skill level 0..4 at work, then 0..4 seeking."""
+    groups = np.zeros(10, dtype=np.int64)
+    for i in range(len(status)):
+        s = status[i]
+        if s >= Status.UNIT and s <= Status.UNEMP and age_m[i] >= 16 * 12 and age_m[i] < 60 * 12 and skill[i] < 5:
+            groups[(5 if s == Status.UNEMP else 0) + skill[i]] += 1
+    return groups
+
+
 class Training(Process):
     name = "training"
     person_columns = PERSON_COLUMNS
@@ -81,7 +94,6 @@ class Training(Process):
 
     def step(self, month: int) -> None:
         model, people = self.model, self.model.people
-        u = self.uniform(month, "enrol")
         subsidy = model.policy.training_subsidy_rate
         if subsidy is None:
             subsidy = self.param("subsidy_rate")
@@ -89,12 +101,13 @@ class Training(Process):
             1.0 + self.param("subsidy_elasticity") * (subsidy - self.param("subsidy_rate")))
         level_weight = self.param("level_weight") * np.where(np.arange(5) >= 2, model.policy.high_skill_training, 1.0)
         # Only rows whose draw is below the largest chance can enrol: test those.
-        idx = np.flatnonzero(u < rate * level_weight.max() * max(self.param("unemployed_weight"), 1.0))
+        idx, u = model.streams.rows_below(self.name, month, "enrol", people.n,
+                                          rate * level_weight.max() * max(self.param("unemployed_weight"), 1.0))
         status, age, skill = people.status[idx], people.age_m[idx], people.skill[idx]
         eligible = (age >= 16 * 12) & (age < 60 * 12) & (skill < 5) & (status >= Status.UNIT) & (status <= Status.UNEMP)
-        idx, status, skill = idx[eligible], status[eligible], skill[eligible]
+        idx, u, status, skill = idx[eligible], u[eligible], status[eligible], skill[eligible]
         weight = np.where(status == Status.UNEMP, self.param("unemployed_weight"), 1.0) * level_weight[skill]
-        trainees = idx[u[idx] < rate * weight]
+        trainees = idx[u < rate * weight]
 
         response = np.array([p.subsidy_response for p in self.providers])
         capacity = (np.array([p.capacity for p in self.providers]) * model.policy.training_capacity
@@ -148,10 +161,9 @@ class Training(Process):
         arrivals alone the stock barely grew after 2020.  The rate is fitted to
         the 2016-2020 growth (sim/fit.py)."""
         rate = self.param("incumbent_recognition_rate")
-        u = self.uniform(month, "recognition")
-        idx = np.flatnonzero(u < rate)
         people = self.model.people
-        chosen = idx[recognised(people.status[idx], people.age_m[idx], people.skill[idx], u[idx], rate)]
+        idx, u = self.model.streams.rows_below(self.name, month, "recognition", people.n, rate)
+        chosen = idx[recognised(people.status[idx], people.age_m[idx], people.skill[idx], u, rate)]
         people.skill[chosen] = 1
         self.model.flows["skill_recognitions"] += len(chosen)
 
@@ -159,8 +171,6 @@ class Training(Process):
         """Expected would-be trainees this month: the sum of every eligible
         person's chance of enrolling (job seekers and each skill level apart)."""
         people = self.model.people
-        status, age, skill = people.status, people.age_m, people.skill
-        eligible = (age >= 16 * 12) & (age < 60 * 12) & (skill < 5) & (status >= Status.UNIT) & (status <= Status.UNEMP)
-        groups = np.bincount((status[eligible] == Status.UNEMP) * 5 + skill[eligible], minlength=10)
+        groups = _eligible_groups(people.status, people.age_m, people.skill)
         chance = np.minimum(rate * np.concatenate([level_weight, self.param("unemployed_weight") * level_weight]), 1.0)
         return float(groups @ chance)

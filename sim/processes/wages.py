@@ -16,8 +16,10 @@ whose wage bill it raises cut the employment they want and some stop
 complying (the low-wage employment and compliance effects of the lever).
 """
 
+import numba
 import numpy as np
 
+from ..kernels import rows_with_status
 from ..status import Status
 from ..table import Column
 from ..timeline import calendar_month
@@ -69,6 +71,19 @@ def apply_minimum_wage(people, firms, tiers: np.ndarray, idx: np.ndarray) -> int
     return int(np.count_nonzero(below))
 
 
+@numba.njit(cache=True)
+def _raise_all_to_minimum(status, firm, tier, wage, complies, floors) -> int:
+    """apply_minimum_wage over every unit employee, in one pass."""
+    raised = 0
+    for i in range(len(status)):
+        if status[i] == Status.UNIT and complies[firm[i]]:
+            floor = floors[tier[i]]
+            if wage[i] < floor:
+                wage[i] = floor
+                raised += 1
+    return raised
+
+
 def covered_firms(sizes: np.ndarray, persons: np.ndarray, alive: np.ndarray, share: float) -> np.ndarray:
     """Firms that bargain collectively: the largest (unionised) firms first, by
     employees per firm (`persons`), until they employ `share` of unit employees
@@ -105,9 +120,9 @@ class Wages(Process):
         model.government.set_minimum_wage(month)
         if np.any(model.minimum_wage > previous):
             self._respond_to_minimum_wage(month)
-        model.flows["raised_to_minimum"] += apply_minimum_wage(
-            people, model.firms, model.minimum_wage, np.flatnonzero(people.status == Status.UNIT)
-        )
+        model.flows["raised_to_minimum"] += _raise_all_to_minimum(
+            people.status, people.firm, people.tier, people.wage, model.firms.complies_min_wage,
+            model.minimum_wage.astype(np.float32))
 
     def _respond_to_minimum_wage(self, month: int) -> None:
         """Firms facing a higher minimum: each complying firm's wage bill would rise
@@ -115,7 +130,7 @@ class Wages(Process):
         employment by `minimum_wage_demand_elasticity` x that rise, and stops
         complying with a chance of `minimum_wage_evasion` x that rise."""
         model, people, firms = self.model, self.model.people, self.model.firms
-        employees = np.flatnonzero(people.status == Status.UNIT)
+        employees = rows_with_status(people.status, Status.UNIT)
         firm = people.firm[employees]
         wage = people.wage[employees].astype(np.float64)
         gap = np.maximum(model.minimum_wage[people.tier[employees]] - wage, 0.0) * firms.complies_min_wage[firm]
