@@ -5,6 +5,7 @@ institutional agents (the government).  `step()` runs the processes in the
 fixed order of `sim.processes.STEP_ORDER` and records the indicators.
 """
 
+import time
 from collections import defaultdict
 
 import mesa
@@ -48,6 +49,7 @@ class LabourModel(mesa.Model):
         self.ledger: list[dict] = []
         self.wage_index = np.ones(2)  # offered-wage index of private (0) and non-private (1) units
         self._firm_sizes: np.ndarray | None = None
+        self.timings: dict[str, float] | None = None  # seconds per process, when a benchmark asks for them
         self.people, self.firms, self.derived = build_population(
             self.calibration, self.scale, self.streams.generator("population", baseline)
         )
@@ -66,9 +68,18 @@ class LabourModel(mesa.Model):
         self.flows = defaultdict(float)
         if self.levers is not None:
             self.policy = self.levers.policy_at(self.month)
-        for process in self.processes:
-            process.step(self.month)
-        self.recorder.record(self, self.month, self.flows)
+        if self.timings is None:
+            for process in self.processes:
+                process.step(self.month)
+            self.recorder.record(self, self.month, self.flows)
+        else:
+            for process in self.processes:
+                start = time.perf_counter()
+                process.step(self.month)
+                self.timings[process.name] = self.timings.get(process.name, 0.0) + time.perf_counter() - start
+            start = time.perf_counter()
+            self.recorder.record(self, self.month, self.flows)
+            self.timings["indicators"] = self.timings.get("indicators", 0.0) + time.perf_counter() - start
         if self.month % 12 == 11:
             year = self.month // 12
             self.annual_average_wage[year] = self.recorder.annual_average_wage(year)

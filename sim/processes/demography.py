@@ -12,7 +12,7 @@ checked every month.
 import numba
 import numpy as np
 
-from ..kernels import push
+from ..kernels import CHUNK, extend
 from ..streams import draw
 from ..status import Status, is_employed
 from ..table import Column
@@ -44,31 +44,35 @@ RETIREMENT_RULES = {
 REFORM_START = "2025-01"
 
 
-# The same rules as arrays, for the compiled kernels: group 0 men, 1 women cadres, 2 women workers.
+# The same rules as arrays, for the compiled kernels: group 0 men, 1 women
+# cadres, 2 women workers (group = female x (2 - cadre)).  Birth months per
+# added month are powers of two, so the kernels shift instead of dividing.
 _RULE_BASE = np.array([RETIREMENT_RULES[g][0] * 12 for g in RETIREMENT_RULES], dtype=np.int32)
 _RULE_FIRST = np.array([parse_month(RETIREMENT_RULES[g][1]) for g in RETIREMENT_RULES], dtype=np.int32)
-_RULE_PER = np.array([RETIREMENT_RULES[g][2] for g in RETIREMENT_RULES], dtype=np.int32)
+_RULE_SHIFT = np.array([int(RETIREMENT_RULES[g][2]).bit_length() - 1 for g in RETIREMENT_RULES], dtype=np.int32)
 _RULE_MOST = np.array([RETIREMENT_RULES[g][3] for g in RETIREMENT_RULES], dtype=np.int32)
+assert all(1 << shift == rule[2] for shift, rule in zip(_RULE_SHIFT, RETIREMENT_RULES.values()))
+RULES = (_RULE_BASE, _RULE_FIRST, _RULE_SHIFT, _RULE_MOST)
 
 
 @numba.njit(inline="always")
-def _statutory_age(female, cadre, birth_month, reform, base, first, per, most) -> int:
-    group = 0 if not female else (1 if cadre else 2)
+def _statutory_age(female, cadre, birth_month, reform, base, first, shift, most) -> int:
+    """Statutory retirement age in months (branch-free but for the reform switch)."""
+    group = np.int32(female) * (2 - np.int32(cadre))
     age = base[group]
     if reform:
         since = birth_month - first[group]
-        if since >= 0:
-            age += min(since // per[group] + 1, most[group])
+        age += np.int32(since >= 0) * min((since >> shift[group]) + 1, most[group])
     return age
 
 
 @numba.njit(cache=True)
-def _months_past_statutory_age(age_m, female, cadre, idx, month, reform, base, first, per, most) -> np.ndarray:
+def _months_past_statutory_age(age_m, female, cadre, idx, month, reform, base, first, shift, most) -> np.ndarray:
     out = np.empty(len(idx), dtype=np.int32)
     for j in range(len(idx)):
         i = idx[j]
         age = np.int32(age_m[i])
-        out[j] = age - _statutory_age(female[i], cadre[i], month - age, reform, base, first, per, most)
+        out[j] = age - _statutory_age(female[i], cadre[i], month - age, reform, base, first, shift, most)
     return out
 
 
@@ -76,56 +80,80 @@ def months_past_statutory_age(people, idx: np.ndarray, month: int, reform: bool)
     """Months since each person in idx reached their statutory retirement age
     (negative before it), by sex, post and birth month."""
     return _months_past_statutory_age(people.age_m, people.female, people.cadre, np.asarray(idx, dtype=np.int64),
-                                      int(month), bool(reform), _RULE_BASE, _RULE_FIRST, _RULE_PER, _RULE_MOST)
+                                      int(month), bool(reform), *RULES)
 
 
 def statutory_age_months(female: np.ndarray, cadre: np.ndarray, birth_month: np.ndarray, reform: bool) -> np.ndarray:
     """Statutory retirement age in months for each person, by sex, post and birth month."""
-    group = np.where(~female, 0, np.where(cadre, 1, 2))
+    group = female.astype(np.int32) * (2 - cadre.astype(np.int32))
     age = _RULE_BASE[group].copy()
     if reform:
         since = birth_month - _RULE_FIRST[group]
-        age += np.where(since >= 0, np.minimum(since // _RULE_PER[group] + 1, _RULE_MOST[group]), 0)
+        age += np.where(since >= 0, np.minimum((since >> _RULE_SHIFT[group]) + 1, _RULE_MOST[group]), 0)
     return age
 
 
 @numba.njit(cache=True)
-def _age_and_draw_deaths(status, age_m, key, hazard_by_year) -> tuple[np.ndarray, int]:
+def _age_and_draw_deaths(status, age_m, key, hazard_by_year, largest) -> tuple[np.ndarray, int]:
     """Age every resident one month; the rows whose draw is below their monthly
-    death hazard (by completed year of age), and the residents counted."""
-    dying = np.empty(256, dtype=np.int64)
+    death hazard (by completed year of age), and the residents counted.  Only
+    rows whose draw is below the largest hazard of anyone present (`largest`)
+    can die: those are collected first, their own hazards read after."""
+    n, top = len(status), len(hazard_by_year) - 1
+    rows, chunk = np.empty(256, dtype=np.int64), np.empty(CHUNK, dtype=np.int64)
     count = residents = 0
-    top = len(hazard_by_year) - 1
-    for i in range(len(status)):
-        if status[i] != Status.ABSENT:
-            residents += 1
-            age_m[i] += 1
-            if draw(key, i) < hazard_by_year[min(age_m[i] // 12, top)]:
-                dying, count = push(dying, count, i)
-    return dying[:count], residents
+    for start in range(0, n, CHUNK):
+        k = 0
+        for i in range(start, min(n, start + CHUNK)):
+            alive = status[i] != Status.ABSENT
+            residents += alive
+            age_m[i] += np.int16(alive)
+            chunk[k] = i
+            k += alive & (draw(key, i) < largest)
+        dying = 0
+        for j in range(k):
+            i = chunk[j]
+            chunk[dying] = i
+            dying += draw(key, i) < hazard_by_year[min(np.int64(age_m[i]) // 12, top)]
+        rows, count = extend(rows, count, chunk, dying)
+    return rows[:count], residents
 
 
 @numba.njit(cache=True)
-def _past_statutory_age(status, age_m, female, cadre, month, reform, base, first, per, most) -> np.ndarray:
-    """Rows in working life (not absent, not retired) at or past their statutory age."""
-    past = np.empty(256, dtype=np.int64)
+def _past_statutory_age(status, age_m, female, cadre, month, reform, base, first, shift, most) -> np.ndarray:
+    """Rows in working life (not absent, not retired) at or past their statutory
+    age: rows aged 50 or more first, then their own statutory age."""
+    n = len(status)
+    rows, chunk = np.empty(256, dtype=np.int64), np.empty(CHUNK, dtype=np.int64)
     count = 0
-    for i in range(len(status)):
-        if age_m[i] >= 50 * 12 and status[i] != Status.ABSENT and status[i] != Status.RETIRED:
+    for start in range(0, n, CHUNK):
+        k = 0
+        for i in range(start, min(n, start + CHUNK)):
+            s = status[i]
+            chunk[k] = i
+            k += (age_m[i] >= 50 * 12) & (s != Status.ABSENT) & (s != Status.RETIRED)
+        past = 0
+        for j in range(k):
+            i = chunk[j]
             age = np.int32(age_m[i])
-            if age >= _statutory_age(female[i], cadre[i], month - age, reform, base, first, per, most):
-                past, count = push(past, count, i)
-    return past[:count]
+            chunk[past] = i
+            past += age >= _statutory_age(female[i], cadre[i], month - age, reform, base, first, shift, most)
+        rows, count = extend(rows, count, chunk, past)
+    return rows[:count]
 
 
 @numba.njit(cache=True)
 def _mothers(status, age_m, female) -> np.ndarray:
     """Resident women aged 20 to 39."""
-    rows = np.empty(256, dtype=np.int64)
+    n = len(status)
+    rows, chunk = np.empty(256, dtype=np.int64), np.empty(CHUNK, dtype=np.int64)
     count = 0
-    for i in range(len(status)):
-        if female[i] and age_m[i] >= 20 * 12 and age_m[i] < 40 * 12 and status[i] != Status.ABSENT:
-            rows, count = push(rows, count, i)
+    for start in range(0, n, CHUNK):
+        k = 0
+        for i in range(start, min(n, start + CHUNK)):
+            chunk[k] = i
+            k += female[i] & (age_m[i] >= 20 * 12) & (age_m[i] < 40 * 12) & (status[i] != Status.ABSENT)
+        rows, count = extend(rows, count, chunk, k)
     return rows[:count]
 
 
@@ -134,9 +162,9 @@ def _movers(status, local) -> tuple[int, int]:
     """Residents who may move away (not retired), and the registered locals among them."""
     movers = local_movers = 0
     for i in range(len(status)):
-        if status[i] != Status.ABSENT and status[i] != Status.RETIRED:
-            movers += 1
-            local_movers += local[i]
+        moves = (status[i] != Status.ABSENT) & (status[i] != Status.RETIRED)
+        movers += moves
+        local_movers += moves & local[i]
     return movers, local_movers
 
 
@@ -180,7 +208,8 @@ class Demography(Process):
         people = self.model.people
         by_year = self.model.derived["mortality_level"] * np.exp(self.param("gompertz_slope") * np.arange(128))
         key = self.model.streams.key(self.name, month, "death")
-        dying, residents = _age_and_draw_deaths(people.status, people.age_m, key, by_year)
+        oldest = min((int(people.age_m.max()) + 1) // 12, len(by_year) - 1)  # after this month's ageing
+        dying, residents = _age_and_draw_deaths(people.status, people.age_m, key, by_year, by_year[oldest])
         employed_urban = people.urban[dying] & is_employed(people.status[dying])
         self.model.flows["deaths"] += len(dying)
         self.model.flows["deaths_employed_urban"] += int(np.count_nonzero(employed_urban))
@@ -242,7 +271,7 @@ class Demography(Process):
         of them, less natural attrition and 20% more new urban jobs."""
         people = self.model.people
         past = _past_statutory_age(people.status, people.age_m, people.female, people.cadre, month,
-                                   self.model.reform_in_force(), _RULE_BASE, _RULE_FIRST, _RULE_PER, _RULE_MOST)
+                                   self.model.reform_in_force(), *RULES)
         status = people.status[past]
         own_account = (status == Status.SELF) | (status == Status.FLEX)
         u = self.model.streams.uniform_at(self.name, month, "retire", past)

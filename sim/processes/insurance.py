@@ -17,7 +17,7 @@ import numba
 import numpy as np
 
 from ..status import SECTORS, Status
-from ..streams import draw
+from ..streams import draw, draw_bits, third
 from ..table import Column
 from .base import Process
 
@@ -33,61 +33,74 @@ PERSON_COLUMNS = {
 SCHEMES = ("pension_employee", "unemployment_insured", "work_injury_insured")  # order of enrolment_catch_up
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def _enrol(status, sector, spell_m, age_m, firm, pension_employee, pension_retiree, pension_resident,
            unemployment_insured, work_injury_insured, firm_relative_compliance, coverage_at_hire, catch_up,
-           individual_rate, platform_rate, resident_rate, platform_on, key, scheme_keys) -> np.ndarray:
+           individual_rate, platform_rate, resident_rate, platform_on, key, scheme_key) -> np.ndarray:
     """The month's insurance transitions, row by row (every row's are
     independent of the others'); returns the counts of new pensioners and of
     pension, unemployment, work-injury and resident enrolments.
 
     Per-row draws: `key` for individuals, platform workers and residents (one
-    draw, as the rates are far apart), `scheme_keys[s]` for unit employees'
-    enrolment in scheme s (pension, unemployment, work injury)."""
-    counts = np.zeros(5, dtype=np.int64)
-    schemes = (pension_employee, unemployment_insured, work_injury_insured)
-    for i in range(len(status)):
+    draw, as the rates are far apart); `scheme_key` for unit employees'
+    enrolment in the pension, unemployment and work-injury schemes (three
+    independent uniforms cut from one draw, `streams.third`).  Most rows
+    change nothing in a month: a cheap test skips them, so only the rows that
+    may change read their firm and write their memberships back."""
+    n_pensioners = n_pension = n_unemployment = n_work_injury = n_resident = 0
+    hire_pe, hire_ui, hire_wi = coverage_at_hire[0], coverage_at_hire[1], coverage_at_hire[2]
+    catch_pe, catch_ui, catch_wi = catch_up[0], catch_up[1], catch_up[2]
+    rare = max(individual_rate, platform_rate if platform_on else 0.0, resident_rate)
+    for i in numba.prange(len(status)):
         s = status[i]
-        if s == Status.ABSENT:
-            continue
         unit = s == Status.UNIT
-        platform = s == Status.FLEX and sector[i] == PLATFORM_SECTOR
+        platform = (s == Status.FLEX) & (sector[i] == PLATFORM_SECTOR)
+        pe, pr, pres = pension_employee[i], pension_retiree[i], pension_resident[i]
+        ui, wi = unemployment_insured[i], work_injury_insured[i]
+        u = draw(key, i)
+        # Most rows change nothing this month; test that cheaply first.
+        ends = (ui & (not unit)) | (wi & (not (unit | (platform & platform_on))))
+        retiring = pe & (s == Status.RETIRED)
+        lacking = unit & (not (pe & ui & wi))
+        if not (ends | retiring | lacking | (u < rare) | (pres & (pe | pr))):
+            continue
         # Coverage that ends with the job that gave it.
-        if not unit:
-            unemployment_insured[i] = False
-            if not (platform and platform_on):
-                work_injury_insured[i] = False
+        ui = ui & unit
+        wi = wi & (unit | (platform & platform_on))
         # Members who retire become pensioners.
-        if pension_employee[i] and s == Status.RETIRED:
-            pension_retiree[i] = True
-            pension_employee[i] = False
-            counts[0] += 1
-        if unit:
+        pr = pr | retiring
+        pe = pe & (not retiring)
+        joins_pe = joins_ui = joins_wi = False
+        if lacking:
             # New hires at the 2020 coverage, the uninsured at the catch-up
             # rate, both scaled by the firm's compliance propensity.
             relative = firm_relative_compliance[firm[i]]
             new_hire = spell_m[i] == 0
-            for k in range(3):
-                column = schemes[k]
-                if not column[i]:
-                    chance = (coverage_at_hire[k] if new_hire else catch_up[k]) * relative
-                    if draw(scheme_keys[k], i) < chance:
-                        column[i] = True
-                        counts[1 + k] += 1
-        u = draw(key, i)
-        if (s == Status.SELF or s == Status.FLEX) and not pension_employee[i] and not pension_retiree[i] and u < individual_rate:
-            pension_employee[i] = True
-            counts[1] += 1
-        if platform and platform_on and not work_injury_insured[i] and u < platform_rate:
-            work_injury_insured[i] = True
-            counts[3] += 1
+            bits = draw_bits(scheme_key, i)
+            joins_pe = (not pe) & (third(bits, 0) < (hire_pe if new_hire else catch_pe) * relative)
+            joins_ui = (not ui) & (third(bits, 1) < (hire_ui if new_hire else catch_ui) * relative)
+            joins_wi = (not wi) & (third(bits, 2) < (hire_wi if new_hire else catch_wi) * relative)
+            pe, ui, wi = pe | joins_pe, ui | joins_ui, wi | joins_wi
+        # Own-account workers join the employee pension as individuals;
+        # platform workers get occupational-injury cover when it is on.
+        starts = ((s == Status.SELF) | (s == Status.FLEX)) & (not pe) & (not pr) & (u < individual_rate)
+        pe = pe | starts
+        covered = platform & platform_on & (not wi) & (u < platform_rate)
+        wi = wi | covered
         # Resident pension: adults outside the employee scheme.
-        if pension_employee[i] or pension_retiree[i]:
-            pension_resident[i] = False
-        elif (not pension_resident[i] and u < resident_rate and age_m[i] >= 16 * 12 and s != Status.SCHOOL):
-            pension_resident[i] = True
-            counts[4] += 1
-    return counts
+        outside = (not pe) & (not pr)
+        pres = pres & outside
+        joins_res = (outside & (not pres) & (u < resident_rate) & (age_m[i] >= 16 * 12)
+                     & (s != Status.SCHOOL) & (s != Status.ABSENT))
+        pres = pres | joins_res
+        pension_employee[i], pension_retiree[i], pension_resident[i] = pe, pr, pres
+        unemployment_insured[i], work_injury_insured[i] = ui, wi
+        n_pension += np.int64(joins_pe) + np.int64(starts)
+        n_unemployment += np.int64(joins_ui)
+        n_work_injury += np.int64(joins_wi) + np.int64(covered)
+        n_resident += np.int64(joins_res)
+        n_pensioners += np.int64(retiring)
+    return np.array([n_pensioners, n_pension, n_unemployment, n_work_injury, n_resident])
 
 
 class SocialInsurance(Process):
@@ -121,7 +134,7 @@ class SocialInsurance(Process):
     def step(self, month: int) -> None:
         model, people, firms = self.model, self.model.people, self.model.firms
         mean = np.average(firms.compliance[firms.alive], weights=firms.represents[firms.alive])  # over firms, not rows
-        relative = (firms.compliance / max(float(mean), 1e-9)).astype(np.float64)
+        relative = (firms.compliance / np.float32(max(float(mean), 1e-9))).astype(np.float32)
         catch_up = self.param("enrolment_catch_up") * model.policy.enforcement * self._burden_factor()
         streams = model.streams
         counts = _enrol(
@@ -130,8 +143,7 @@ class SocialInsurance(Process):
             relative, np.asarray(self.coverage_at_hire, dtype=np.float64), np.asarray(catch_up, dtype=np.float64),
             float(self.param("individual_contribution_rate")), float(self.param("platform_injury_rate")),
             float(self.param("resident_enrolment_rate")), bool(model.policy.platform_injury_protection),
-            streams.key(self.name, month, "insurance"),
-            np.array([streams.key(self.name, month, f"enrol:{scheme}") for scheme in SCHEMES], dtype=np.uint64))
+            streams.key(self.name, month, "insurance"), streams.key(self.name, month, "enrol"))
         for flow, count in zip(("new_pensioners", "pension_enrolments", "unemployment_enrolments",
                                 "work_injury_enrolments", "resident_enrolments"), counts):
             model.flows[flow] += int(count)

@@ -13,7 +13,7 @@ separations).
 import numba
 import numpy as np
 
-from ..kernels import push
+from ..kernels import CHUNK, extend
 from ..status import Status
 from ..table import Column
 from .base import Process
@@ -42,11 +42,15 @@ def relative_closure_hazard(persons: np.ndarray, represents: np.ndarray, alive: 
 @numba.njit(cache=True)
 def _employees_of(status, firm, closing) -> np.ndarray:
     """Rows of the unit employees of the firms marked in `closing`."""
-    rows = np.empty(256, dtype=np.int64)
+    n = len(status)
+    rows, chunk = np.empty(256, dtype=np.int64), np.empty(CHUNK, dtype=np.int64)
     count = 0
-    for i in range(len(status)):
-        if status[i] == Status.UNIT and closing[firm[i]]:
-            rows, count = push(rows, count, i)
+    for start in range(0, n, CHUNK):
+        k = 0
+        for i in range(start, min(n, start + CHUNK)):
+            chunk[k] = i
+            k += (status[i] == Status.UNIT) & closing[firm[i]]  # firm -1 (not employed) is masked by the status
+        rows, count = extend(rows, count, chunk, k)
     return rows[:count]
 
 

@@ -12,7 +12,7 @@ give up searching; working-age inactive people may start searching.
 import numba
 import numpy as np
 
-from ..kernels import push, rows_with_status
+from ..kernels import CHUNK, extend, rows_with_status
 from ..sampling import categorical, choose_exact, stochastic_round
 from ..status import PUBLIC_SECTOR, Status
 from ..table import Column
@@ -40,18 +40,21 @@ def _count_months_and_find_seekers(status, spell_m) -> tuple[np.ndarray, np.ndar
     """Every resident's spell in their status grows a month (capped at the
     column's largest value); returns the rows of the unemployed and of
     flexible workers (who search on the job)."""
-    unemployed = np.empty(256, dtype=np.int64)
-    flexible = np.empty(256, dtype=np.int64)
+    n = len(status)
+    unemployed, flexible = np.empty(256, dtype=np.int64), np.empty(256, dtype=np.int64)
+    chunk_u, chunk_f = np.empty(CHUNK, dtype=np.int64), np.empty(CHUNK, dtype=np.int64)
     n_unemployed = n_flexible = 0
-    for i in range(len(status)):
-        s = status[i]
-        if s != Status.ABSENT:
-            if spell_m[i] < 32767:
-                spell_m[i] += 1
-            if s == Status.UNEMP:
-                unemployed, n_unemployed = push(unemployed, n_unemployed, i)
-            elif s == Status.FLEX:
-                flexible, n_flexible = push(flexible, n_flexible, i)
+    for start in range(0, n, CHUNK):
+        ku = kf = 0
+        for i in range(start, min(n, start + CHUNK)):
+            s = status[i]
+            spell_m[i] += np.int16((s != Status.ABSENT) & (spell_m[i] < 32767))
+            chunk_u[ku] = i
+            chunk_f[kf] = i
+            ku += s == Status.UNEMP
+            kf += s == Status.FLEX
+        unemployed, n_unemployed = extend(unemployed, n_unemployed, chunk_u, ku)
+        flexible, n_flexible = extend(flexible, n_flexible, chunk_f, kf)
     return unemployed[:n_unemployed], flexible[:n_flexible]
 
 

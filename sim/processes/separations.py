@@ -4,7 +4,7 @@ and flexible work.  Everybody who separates becomes a job seeker (UNEMP)."""
 import numba
 import numpy as np
 
-from ..kernels import push
+from ..kernels import CHUNK, extend
 from ..status import Status
 from ..streams import draw
 from .base import Process
@@ -12,15 +12,12 @@ from .base import Process
 
 @numba.njit(inline="always")
 def _quit_chance(age_m, local, non_private, rates) -> float:
-    """rates: base quit rate and the young, migrant and non-private multipliers."""
-    chance = rates[0]
-    if age_m < 25 * 12:
-        chance *= rates[1]
-    if not local:
-        chance *= rates[2]
-    if non_private:
-        chance *= rates[3]
-    return chance
+    """rates: base quit rate and the young, migrant and non-private multipliers
+    (selected arithmetically: the conditions vary from row to row)."""
+    young = rates[1] if age_m < 25 * 12 else 1.0
+    migrant = 1.0 if local else rates[2]
+    public = rates[3] if non_private else 1.0
+    return rates[0] * young * migrant * public
 
 
 def _quit_rates(params) -> np.ndarray:
@@ -48,29 +45,43 @@ def _draw_separations(key, status, firm, age_m, local, firm_non_private, firm_la
     layoff chance) or quit (the next quit-chance slice of the draw); the
     self-employed and flexible workers stop with their exit rates.  Returns the
     rows separating (ascending) and the counts of layoffs, quits, self-employed
-    and flexible exits."""
-    rows = np.empty(256, dtype=np.int64)
+    and flexible exits.
+
+    Two stages per chunk: rows whose draw is below the largest chance their
+    status allows are collected without reading their firm; only for those
+    (a few percent) are the firm's layoff chance and ownership looked up, as
+    random reads into the firm table cost more than the row's own arithmetic."""
+    n = len(status)
+    largest_unit = firm_layoff.max() + _quit_chance(0, False, False, quit_rates) * max(1.0, quit_rates[3])
+    rows, chunk = np.empty(256, dtype=np.int64), np.empty(CHUNK, dtype=np.int64)
     count = layoffs = quits = self_exits = flex_exits = 0
-    for i in range(len(status)):
-        s = status[i]
-        if s == Status.UNIT:
-            u = draw(key, i)
-            f = firm[i]
-            layoff = firm_layoff[f]
-            if u < layoff:
-                layoffs += 1
-                rows, count = push(rows, count, i)
-            elif u < layoff + _quit_chance(age_m[i], local[i], firm_non_private[f], quit_rates):
-                quits += 1
-                rows, count = push(rows, count, i)
-        elif s == Status.SELF:
-            if draw(key, i) < self_exit:
+    for start in range(0, n, CHUNK):
+        k = 0
+        for i in range(start, min(n, start + CHUNK)):
+            s, u = status[i], draw(key, i)
+            chunk[k] = i
+            k += (((s == Status.UNIT) & (u < largest_unit)) | ((s == Status.SELF) & (u < self_exit))
+                  | ((s == Status.FLEX) & (u < flex_exit)))
+        leaving = 0
+        for j in range(k):
+            i = chunk[j]
+            s, u = status[i], draw(key, i)
+            if s == Status.UNIT:
+                f = firm[i]
+                layoff = firm_layoff[f]
+                if u < layoff:
+                    layoffs += 1
+                elif u < layoff + _quit_chance(age_m[i], local[i], firm_non_private[f], quit_rates):
+                    quits += 1
+                else:
+                    continue
+            elif s == Status.SELF:
                 self_exits += 1
-                rows, count = push(rows, count, i)
-        elif s == Status.FLEX:
-            if draw(key, i) < flex_exit:
+            else:
                 flex_exits += 1
-                rows, count = push(rows, count, i)
+            chunk[leaving] = i
+            leaving += 1
+        rows, count = extend(rows, count, chunk, leaving)
     return rows[:count], layoffs, quits, self_exits, flex_exits
 
 

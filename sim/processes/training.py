@@ -71,9 +71,9 @@ def _eligible_groups(status, age_m, skill) -> np.ndarray:
     level), counted by group: skill level 0..4 at work, then 0..4 seeking."""
     groups = np.zeros(10, dtype=np.int64)
     for i in range(len(status)):
-        s = status[i]
-        if s >= Status.UNIT and s <= Status.UNEMP and age_m[i] >= 16 * 12 and age_m[i] < 60 * 12 and skill[i] < 5:
-            groups[(5 if s == Status.UNEMP else 0) + skill[i]] += 1
+        s, level = status[i], skill[i]
+        eligible = (s >= Status.UNIT) & (s <= Status.UNEMP) & (age_m[i] >= 16 * 12) & (age_m[i] < 60 * 12) & (level < 5)
+        groups[5 * np.int64(s == Status.UNEMP) + min(np.int64(level), 4)] += eligible
     return groups
 
 

@@ -71,14 +71,15 @@ def apply_minimum_wage(people, firms, tiers: np.ndarray, idx: np.ndarray) -> int
     return int(np.count_nonzero(below))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def _raise_all_to_minimum(status, firm, tier, wage, complies, floors) -> int:
-    """apply_minimum_wage over every unit employee, in one pass."""
+    """apply_minimum_wage over every unit employee, in one pass; the firm's
+    compliance is read only for the few wages below the floor."""
     raised = 0
-    for i in range(len(status)):
-        if status[i] == Status.UNIT and complies[firm[i]]:
-            floor = floors[tier[i]]
-            if wage[i] < floor:
+    for i in numba.prange(len(status)):
+        floor = floors[tier[i]]
+        if (status[i] == Status.UNIT) & (wage[i] < floor):
+            if complies[firm[i]]:
                 wage[i] = floor
                 raised += 1
     return raised
