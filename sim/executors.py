@@ -7,6 +7,9 @@ or on the number of workers.
 
 * `LocalExecutor(jobs)`: in this process when jobs is 1, else a process pool
   started with forkserver (workers do not inherit this process's threads).
+  Each worker runs the compiled kernels on one thread: the workers already
+  fill the cores, and more threads than cores only contend.  (The results do
+  not depend on the number of threads.)
 * `DaskExecutor(address, jobs)`: a Dask distributed cluster at `address`
   (tcp://HOST:PORT, or the ZJSIM_SCHEDULER environment variable), or a
   LocalCluster of `jobs` single-threaded worker processes when no address is
@@ -24,6 +27,14 @@ from .errors import InputError
 SCHEDULER_VARIABLE = "ZJSIM_SCHEDULER"
 
 
+def single_threaded_kernels() -> None:
+    """Run the compiled kernels of this (worker) process on one thread."""
+    os.environ["NUMBA_NUM_THREADS"] = "1"  # read when numba is first imported (forkserver workers)
+    import numba
+
+    numba.set_num_threads(1)
+
+
 class LocalExecutor:
     name = "local"
 
@@ -36,7 +47,8 @@ class LocalExecutor:
                 yield key, function(*args)
             return
         context = multiprocessing.get_context("forkserver")
-        with concurrent.futures.ProcessPoolExecutor(max_workers=self.jobs, mp_context=context) as pool:
+        with concurrent.futures.ProcessPoolExecutor(max_workers=self.jobs, mp_context=context,
+                                                    initializer=single_threaded_kernels) as pool:
             futures = {pool.submit(function, *args): key for key, args in tasks.items()}
             for future in concurrent.futures.as_completed(futures):
                 yield futures[future], future.result()
@@ -62,7 +74,8 @@ class DaskExecutor:
                 client = Client(self.address, timeout="20s")
             else:
                 cluster = LocalCluster(n_workers=self.jobs, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, host="127.0.0.1")
+                                       dashboard_address=None, host="127.0.0.1",
+                                       env={"NUMBA_NUM_THREADS": "1"})  # as the local pool's workers
                 client = Client(cluster)
         except OSError as err:
             raise InputError(f"cannot reach the Dask scheduler at {self.address} ({err})", key="--scheduler") from None

@@ -1,28 +1,62 @@
 """Vectorised sampling helpers used when building and stepping the population."""
 
+import numba
 import numpy as np
+
+from .streams import draw
+
+
+@numba.njit(cache=True, parallel=True)
+def _exponential_keys(weights: np.ndarray, key: np.uint64) -> np.ndarray:
+    """Key E_i / w_i of each row (E_i standard exponential from the row's
+    counter-based draw), +inf where the weight is not positive."""
+    keys = np.empty(len(weights), dtype=np.float32)
+    for i in numba.prange(len(weights)):
+        w = np.float32(weights[i])
+        u = np.float32(1.0) - draw(key, i)  # in (0, 1]
+        keys[i] = -np.log(u) / w if w > 0 else np.inf
+    return keys
+
+
+@numba.njit(cache=True)
+def _smallest(keys: np.ndarray, kth: np.float32, k: int) -> np.ndarray:
+    """Mask of the k rows with the smallest keys, given the k-th smallest key:
+    every key below it, then keys equal to it in row order (float32 ties)."""
+    mask = np.zeros(len(keys), dtype=np.bool_)
+    taken = 0
+    for i in range(len(keys)):
+        below = keys[i] < kth
+        mask[i] = below
+        taken += below
+    for i in range(len(keys)):
+        if taken == k:
+            break
+        if keys[i] == kth:
+            mask[i] = True
+            taken += 1
+    return mask
 
 
 def choose_exact(weights: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """Boolean mask of exactly k rows, drawn without replacement, favouring large weights.
 
-    Efraimidis-Spirakis keys log(u)/w: the k largest keys are a weighted sample
-    without replacement.  Rows with weight 0 are never chosen; k is capped at
-    the number of rows with positive weight.
+    Efraimidis-Spirakis: with E_i standard exponential, the k smallest keys
+    E_i / w_i are a weighted sample without replacement.  Rows with weight 0
+    are never chosen; k is capped at the number of rows with positive weight.
+    The keys come from a compiled, parallel pass (counter-based draws keyed by
+    one number from `rng`, so the sample does not depend on the threads), and
+    the k-th smallest from a partial sort of a float32 copy.
     """
     weights = np.asarray(weights)
-    mask = np.zeros(len(weights), dtype=bool)
-    candidates = np.flatnonzero(weights > 0)
-    k = int(min(max(k, 0), len(candidates)))
+    positive = int(np.count_nonzero(weights > 0))
+    k = int(min(max(k, 0), positive))
     if k == 0:
-        return mask
-    if k == len(candidates):
-        mask[candidates] = True
-        return mask
-    # float32 keys: ranking precision is ample and the memory is halved at full scale.
-    keys = np.log1p(-rng.random(len(candidates), dtype=np.float32)) / weights[candidates].astype(np.float32)
-    mask[candidates[np.argpartition(keys, len(keys) - k)[len(keys) - k :]]] = True
-    return mask
+        return np.zeros(len(weights), dtype=bool)
+    if k == positive:
+        return weights > 0
+    keys = _exponential_keys(weights, np.uint64(rng.integers(0, 2**63)))
+    kth = np.partition(keys, k - 1)[k - 1]
+    return _smallest(keys, kth, k)
 
 
 def apportion(total: int, shares: np.ndarray) -> np.ndarray:
