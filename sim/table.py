@@ -67,5 +67,12 @@ class Table:
         self.n += count
         return slice(start, self.n)
 
+    def reorder(self, order: np.ndarray) -> None:
+        """Put the rows in the order given (a permutation of 0..n-1).  Only
+        while building, before any row id has been handed out."""
+        for name in self.columns:
+            column = self._data[name]
+            column[: self.n] = column[: self.n][order]
+
     def nbytes(self) -> int:
         return sum(array.nbytes for array in self._data.values())

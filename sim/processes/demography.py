@@ -122,7 +122,8 @@ def _age_and_draw_deaths(status, age_m, key, hazard_by_year, largest) -> tuple[n
 @numba.njit(cache=True)
 def _past_statutory_age(status, age_m, female, cadre, month, reform, base, first, shift, most) -> np.ndarray:
     """Rows in working life (not absent, not retired) at or past their statutory
-    age: rows aged 50 or more first, then their own statutory age."""
+    age: rows at or past their group's base age first (the reform only adds
+    months), then their own statutory age."""
     n = len(status)
     rows, chunk = np.empty(256, dtype=np.int64), np.empty(CHUNK, dtype=np.int64)
     count = 0
@@ -131,7 +132,8 @@ def _past_statutory_age(status, age_m, female, cadre, month, reform, base, first
         for i in range(start, min(n, start + CHUNK)):
             s = status[i]
             chunk[k] = i
-            k += (age_m[i] >= 50 * 12) & (s != Status.ABSENT) & (s != Status.RETIRED)
+            group = np.int32(female[i]) * (2 - np.int32(cadre[i]))
+            k += (age_m[i] >= base[group]) & (s != Status.ABSENT) & (s != Status.RETIRED)
         past = 0
         for j in range(k):
             i = chunk[j]
