@@ -57,3 +57,25 @@ def rows_with_status(status: np.ndarray, code: int) -> np.ndarray:
             k += status[i] == code
         rows, count = extend(rows, count, chunk, k)
     return rows[:count]
+
+
+BLOCK_ROWS = 1 << 16  # rows per block of a parallel search; the number of blocks does not depend on the threads
+
+
+def block_room(chance: float) -> int:
+    """Room per block for rows found with at most `chance` each: the expected
+    count plus eight standard deviations (a block that still overflows makes
+    the kernel fall back to its serial form)."""
+    mean = BLOCK_ROWS * min(max(chance, 0.0), 1.0)
+    return int(min(BLOCK_ROWS, mean + 8.0 * np.sqrt(mean) + 64.0))
+
+
+@numba.njit(cache=True)
+def join_blocks(found: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The rows found by each block (found[b, :counts[b]]), joined in block order."""
+    rows = np.empty(counts.sum(), dtype=np.int64)
+    start = 0
+    for b in range(len(counts)):
+        rows[start:start + counts[b]] = found[b, :counts[b]]
+        start += counts[b]
+    return rows

@@ -88,8 +88,10 @@ def _uniforms_at(key: np.uint64, idx: np.ndarray) -> np.ndarray:
 
 
 @numba.njit(cache=True)
-def _rows_below(key: np.uint64, rows: int, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    # Expected count plus eight standard deviations; a second pass sizes it exactly in the rare overflow.
+def _rows_below_serial(key: np.uint64, rows: int, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose draw is below `threshold`, and their draws, in one pass into
+    room for the expected count plus eight standard deviations (a second pass
+    with room for every row in the rare overflow)."""
     mean = rows * min(max(threshold, 0.0), 1.0)
     capacity = min(rows, int(mean + 8.0 * np.sqrt(mean) + 64.0))
     t = np.float32(threshold)
@@ -110,6 +112,48 @@ def _rows_below(key: np.uint64, rows: int, threshold: float) -> tuple[np.ndarray
             return idx[:count], u[:count]
         capacity = rows
     return idx[:0], u[:0]  # unreachable: the second pass has room for every row
+
+
+BLOCK_ROWS = 1 << 16  # rows per block of the parallel search; the number of blocks does not depend on the threads
+
+
+@numba.njit(cache=True, parallel=True)
+def _rows_below(key: np.uint64, rows: int, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose draw is below `threshold`, and their draws: blocks of rows
+    searched in parallel, each into room for its expected count plus eight
+    standard deviations, then joined in row order (so the result does not
+    depend on the threads).  In the rare block that overflows, or for a large
+    threshold, the serial search."""
+    p = min(max(threshold, 0.0), 1.0)
+    blocks = (rows + BLOCK_ROWS - 1) // BLOCK_ROWS
+    if blocks < 2 or p > 0.25:
+        return _rows_below_serial(key, rows, threshold)
+    mean = BLOCK_ROWS * p
+    room = min(BLOCK_ROWS, int(mean + 8.0 * np.sqrt(mean) + 64.0))
+    t = np.float32(threshold)
+    found_idx = np.empty((blocks, room), dtype=np.int64)
+    found_u = np.empty((blocks, room), dtype=np.float32)
+    counts = np.zeros(blocks, dtype=np.int64)
+    for b in numba.prange(blocks):
+        k = 0
+        for i in range(b * BLOCK_ROWS, min(rows, (b + 1) * BLOCK_ROWS)):
+            d = draw(key, i)
+            if d < t:
+                if k < room:
+                    found_idx[b, k] = i
+                    found_u[b, k] = d
+                k += 1
+        counts[b] = k
+    if counts.max() > room:
+        return _rows_below_serial(key, rows, threshold)
+    idx = np.empty(counts.sum(), dtype=np.int64)
+    u = np.empty(len(idx), dtype=np.float32)
+    start = 0
+    for b in range(blocks):
+        idx[start:start + counts[b]] = found_idx[b, :counts[b]]
+        u[start:start + counts[b]] = found_u[b, :counts[b]]
+        start += counts[b]
+    return idx, u
 
 
 class Streams:

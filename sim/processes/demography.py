@@ -12,7 +12,7 @@ checked every month.
 import numba
 import numpy as np
 
-from ..kernels import CHUNK, extend
+from ..kernels import BLOCK_ROWS, CHUNK, block_room, extend, join_blocks, push
 from ..streams import draw
 from ..status import Status, is_employed
 from ..table import Column
@@ -93,55 +93,89 @@ def statutory_age_months(female: np.ndarray, cadre: np.ndarray, birth_month: np.
     return age
 
 
-@numba.njit(cache=True)
-def _age_and_draw_deaths(status, age_m, key, hazard_by_year, largest) -> tuple[np.ndarray, int]:
+@numba.njit(cache=True, parallel=True)
+def _age_and_draw_deaths(status, age_m, key, hazard_by_year, largest, room) -> tuple[np.ndarray, int]:
     """Age every resident one month; the rows whose draw is below their monthly
-    death hazard (by completed year of age), and the residents counted.  Only
-    rows whose draw is below the largest hazard of anyone present (`largest`)
-    can die: those are collected first, their own hazards read after."""
+    death hazard (by completed year of age), and the residents counted.
+
+    Blocks of rows run in parallel.  Only rows whose draw is below the largest
+    hazard of anyone present (`largest`) can die: those are kept (at most
+    `room` a block, ample for that chance) and their own hazards read after.
+    Returns no rows (-1 residents) if a block overflowed."""
     n, top = len(status), len(hazard_by_year) - 1
-    rows, chunk = np.empty(256, dtype=np.int64), np.empty(CHUNK, dtype=np.int64)
-    count = residents = 0
-    for start in range(0, n, CHUNK):
+    blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
+    found = np.empty((blocks, room), dtype=np.int64)
+    counts = np.zeros(blocks, dtype=np.int64)
+    residents = 0
+    overflow = 0
+    for b in numba.prange(blocks):
         k = 0
-        for i in range(start, min(n, start + CHUNK)):
+        alive_here = 0
+        for i in range(b * BLOCK_ROWS, min(n, (b + 1) * BLOCK_ROWS)):
             alive = status[i] != Status.ABSENT
-            residents += alive
+            alive_here += alive
             age_m[i] += np.int16(alive)
-            chunk[k] = i
-            k += alive & (draw(key, i) < largest)
+            if alive & (draw(key, i) < largest):
+                if k < room:
+                    found[b, k] = i
+                k += 1
+        residents += alive_here
+        if k > room:
+            overflow += 1
+            k = room
         dying = 0
         for j in range(k):
-            i = chunk[j]
-            chunk[dying] = i
+            i = found[b, j]
+            found[b, dying] = i
             dying += draw(key, i) < hazard_by_year[min(np.int64(age_m[i]) // 12, top)]
-        rows, count = extend(rows, count, chunk, dying)
-    return rows[:count], residents
+        counts[b] = dying
+    if overflow > 0:
+        return np.empty(0, dtype=np.int64), -1
+    return join_blocks(found, counts), residents
 
 
 @numba.njit(cache=True)
-def _past_statutory_age(status, age_m, female, cadre, month, reform, base, first, shift, most) -> np.ndarray:
+def _draw_deaths(status, age_m, key, hazard_by_year) -> np.ndarray:
+    """Serial fallback after an overflow (ages already advanced): the rows whose
+    draw is below their monthly death hazard."""
+    top = len(hazard_by_year) - 1
+    rows = np.empty(256, dtype=np.int64)
+    count = 0
+    for i in range(len(status)):
+        if status[i] != Status.ABSENT and draw(key, i) < hazard_by_year[min(np.int64(age_m[i]) // 12, top)]:
+            rows, count = push(rows, count, i)
+    return rows[:count]
+
+
+@numba.njit(cache=True, parallel=True)
+def _past_statutory_age(status, age_m, female, cadre, month, reform, base, first, shift, most, room) -> np.ndarray:
     """Rows in working life (not absent, not retired) at or past their statutory
     age: rows at or past their group's base age first (the reform only adds
-    months), then their own statutory age."""
+    months), then their own statutory age.  Blocks of rows run in parallel,
+    each keeping at most `room` rows; None if a block needed more (the caller
+    then gives more room: the rows found never depend on it)."""
     n = len(status)
-    rows, chunk = np.empty(256, dtype=np.int64), np.empty(CHUNK, dtype=np.int64)
-    count = 0
-    for start in range(0, n, CHUNK):
+    blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
+    found = np.empty((blocks, room), dtype=np.int64)
+    counts = np.zeros(blocks, dtype=np.int64)
+    overflow = 0
+    for b in numba.prange(blocks):
         k = 0
-        for i in range(start, min(n, start + CHUNK)):
-            s = status[i]
-            chunk[k] = i
+        for i in range(b * BLOCK_ROWS, min(n, (b + 1) * BLOCK_ROWS)):
+            s, age = status[i], np.int32(age_m[i])
             group = np.int32(female[i]) * (2 - np.int32(cadre[i]))
-            k += (age_m[i] >= base[group]) & (s != Status.ABSENT) & (s != Status.RETIRED)
-        past = 0
-        for j in range(k):
-            i = chunk[j]
-            age = np.int32(age_m[i])
-            chunk[past] = i
-            past += age >= _statutory_age(female[i], cadre[i], month - age, reform, base, first, shift, most)
-        rows, count = extend(rows, count, chunk, past)
-    return rows[:count]
+            if (age >= base[group]) & (s != Status.ABSENT) & (s != Status.RETIRED):
+                if age >= _statutory_age(female[i], cadre[i], month - age, reform, base, first, shift, most):
+                    if k < room:
+                        found[b, k] = i
+                    k += 1
+        if k > room:
+            overflow += 1
+            k = room
+        counts[b] = k
+    if overflow > 0:
+        return None
+    return join_blocks(found, counts)
 
 
 @numba.njit(cache=True)
@@ -189,6 +223,10 @@ class Demography(Process):
         "retirements_employed_urban": "urban employed persons retiring (natural attrition)",
     }
 
+    def __init__(self, model):
+        super().__init__(model)
+        self._retirement_room = BLOCK_ROWS // 4  # rows per block past the statutory age; adapted each month
+
     def step(self, month: int) -> None:
         model, people = self.model, self.model.people
         ledger = {}
@@ -211,7 +249,10 @@ class Demography(Process):
         by_year = self.model.derived["mortality_level"] * np.exp(self.param("gompertz_slope") * np.arange(128))
         key = self.model.streams.key(self.name, month, "death")
         oldest = min((int(people.age_m.max()) + 1) // 12, len(by_year) - 1)  # after this month's ageing
-        dying, residents = _age_and_draw_deaths(people.status, people.age_m, key, by_year, by_year[oldest])
+        largest = float(by_year[oldest])
+        dying, residents = _age_and_draw_deaths(people.status, people.age_m, key, by_year, largest, block_room(largest))
+        if residents < 0:  # a block found more candidates than it had room for (chance about 1e-15)
+            dying, residents = _draw_deaths(people.status, people.age_m, key, by_year), int(np.count_nonzero(people.status))
         employed_urban = people.urban[dying] & is_employed(people.status[dying])
         self.model.flows["deaths"] += len(dying)
         self.model.flows["deaths_employed_urban"] += int(np.count_nonzero(employed_urban))
@@ -272,8 +313,12 @@ class Demography(Process):
         employee retired at the age the run from 2015 reached 2021 with fewer
         of them, less natural attrition and 20% more new urban jobs."""
         people = self.model.people
-        past = _past_statutory_age(people.status, people.age_m, people.female, people.cadre, month,
-                                   self.model.reform_in_force(), *RULES)
+        args = (people.status, people.age_m, people.female, people.cadre, month, self.model.reform_in_force(), *RULES)
+        past = _past_statutory_age(*args, self._retirement_room)
+        if past is None:  # a block had more such rows than room for them
+            past = _past_statutory_age(*args, BLOCK_ROWS)
+        # Room for next month: this month's share of rows with a margin.
+        self._retirement_room = block_room(1.5 * len(past) / max(people.n, 1))
         status = people.status[past]
         own_account = (status == Status.SELF) | (status == Status.FLEX)
         u = self.model.streams.uniform_at(self.name, month, "retire", past)
