@@ -12,7 +12,7 @@ give up searching; working-age inactive people may start searching.
 import numba
 import numpy as np
 
-from ..kernels import CHUNK, extend, rows_with_status
+from ..kernels import BLOCK_ROWS, block_room, join_blocks, rows_with_status
 from ..sampling import categorical, choose_exact, stochastic_round
 from ..status import PUBLIC_SECTOR, Status
 from ..table import Column
@@ -35,27 +35,47 @@ def vacancies(model, rng: np.random.Generator) -> np.ndarray:
     return (whole + (rng.random(firms.n) < gap - whole)).astype(np.int64)
 
 
-@numba.njit(cache=True)
-def _count_months_and_find_seekers(status, spell_m) -> tuple[np.ndarray, np.ndarray]:
+@numba.njit(cache=True, parallel=True)
+def _count_months_and_find_seekers(status, spell_m, room):
     """Every resident's spell in their status grows a month (capped at the
     column's largest value); returns the rows of the unemployed and of
-    flexible workers (who search on the job)."""
+    flexible workers (who search on the job).  Blocks of rows run in
+    parallel, each keeping at most `room` rows of either kind; (False, ...)
+    if a block needed more (the caller then finds them serially; spells are
+    counted once either way)."""
     n = len(status)
-    unemployed, flexible = np.empty(256, dtype=np.int64), np.empty(256, dtype=np.int64)
-    chunk_u, chunk_f = np.empty(CHUNK, dtype=np.int64), np.empty(CHUNK, dtype=np.int64)
-    n_unemployed = n_flexible = 0
-    for start in range(0, n, CHUNK):
+    blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
+    found_u = np.empty((blocks, room), dtype=np.int64)
+    found_f = np.empty((blocks, room), dtype=np.int64)
+    counts_u = np.zeros(blocks, dtype=np.int64)
+    counts_f = np.zeros(blocks, dtype=np.int64)
+    overflow = 0
+    for b in numba.prange(blocks):
         ku = kf = 0
-        for i in range(start, min(n, start + CHUNK)):
+        for i in range(b * BLOCK_ROWS, min(n, (b + 1) * BLOCK_ROWS)):
             s = status[i]
             spell_m[i] += np.int16((s != Status.ABSENT) & (spell_m[i] < 32767))
-            chunk_u[ku] = i
-            chunk_f[kf] = i
-            ku += s == Status.UNEMP
-            kf += s == Status.FLEX
-        unemployed, n_unemployed = extend(unemployed, n_unemployed, chunk_u, ku)
-        flexible, n_flexible = extend(flexible, n_flexible, chunk_f, kf)
-    return unemployed[:n_unemployed], flexible[:n_flexible]
+            if s == Status.UNEMP:
+                if ku < room:
+                    found_u[b, ku] = i
+                ku += 1
+            elif s == Status.FLEX:
+                if kf < room:
+                    found_f[b, kf] = i
+                kf += 1
+        if ku > room or kf > room:
+            overflow += 1
+        counts_u[b] = min(ku, room)
+        counts_f[b] = min(kf, room)
+    if overflow > 0:
+        return False, found_u[0, :0], found_f[0, :0]
+    return True, join_blocks(found_u, counts_u), join_blocks(found_f, counts_f)
+
+
+@numba.njit(cache=True)
+def _find_seekers(status) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of the unemployed and of flexible workers (serial)."""
+    return rows_with_status(status, Status.UNEMP), rows_with_status(status, Status.FLEX)
 
 
 class Matching(Process):
@@ -77,6 +97,7 @@ class Matching(Process):
 
     def __init__(self, model):
         super().__init__(model)
+        self._seeker_room = BLOCK_ROWS // 4  # rows per block of either kind of seeker; adapted each month
         self.tightness = model.derived["tightness_baseline"]  # vacancies per job seeker, last month
 
     def participation_response(self) -> float:
@@ -94,7 +115,11 @@ class Matching(Process):
     def step(self, month: int) -> None:
         people = self.model.people
         assert people.spell_m.dtype == np.int16  # the kernel caps spells at 32767
-        unemployed, flexible = _count_months_and_find_seekers(people.status, people.spell_m)
+        complete, unemployed, flexible = _count_months_and_find_seekers(people.status, people.spell_m, self._seeker_room)
+        if not complete:
+            unemployed, flexible = _find_seekers(people.status)
+        # Room for next month: this month's larger share of rows with a margin.
+        self._seeker_room = block_room(1.5 * max(len(unemployed), len(flexible)) / max(people.n, 1))
         self._hire(month, unemployed, flexible)
         self._employment_programmes(month)
         self._own_account_and_inactivity(month)
