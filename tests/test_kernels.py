@@ -1,0 +1,87 @@
+"""The compiled kernels: same rows whatever room their parallel blocks get,
+and weighted sampling without replacement that is exact and unbiased."""
+
+import numpy as np
+
+from sim.kernels import BLOCK_ROWS, block_room
+from sim.processes import demography, matching, separations
+from sim.sampling import choose_exact
+from sim.status import Status
+
+ROWS = 3 * BLOCK_ROWS + 1234  # several blocks and a partial one
+
+
+def _people(seed=1):
+    rng = np.random.default_rng(seed)
+    status = rng.choice(np.array([Status.ABSENT, Status.SCHOOL, Status.UNIT, Status.SELF, Status.FLEX, Status.UNEMP,
+                                  Status.INACTIVE, Status.RETIRED], dtype=np.int8), ROWS)
+    age_m = rng.integers(0, 100 * 12, ROWS).astype(np.int16)
+    female, cadre, local = rng.random(ROWS) < 0.5, rng.random(ROWS) < 0.2, rng.random(ROWS) < 0.7
+    firm = np.where(status == Status.UNIT, rng.integers(0, 500, ROWS), -1).astype(np.int32)
+    return rng, status, age_m, female, cadre & female, local, firm
+
+
+def test_deaths_do_not_depend_on_the_room_and_age_everyone_alive():
+    _, status, age_m, *_ = _people()
+    hazard = np.linspace(1e-4, 0.05, 128)
+    ages = age_m.copy()
+    rows, residents = demography._age_and_draw_deaths(status, ages, np.uint64(9), hazard, hazard[-1], block_room(hazard[-1]))
+    assert residents == np.count_nonzero(status)
+    assert np.array_equal(ages, age_m + (status != Status.ABSENT))
+    expected = demography._draw_deaths(status, ages, np.uint64(9), hazard)
+    assert np.array_equal(rows, expected) and len(rows) > 100
+    _, overflowed = demography._age_and_draw_deaths(status, age_m.copy(), np.uint64(9), hazard, hazard[-1], 4)
+    assert overflowed == -1  # the caller then searches serially
+
+
+def test_retirement_search_gives_the_same_rows_with_little_room():
+    _, status, age_m, female, cadre, *_ = _people(2)
+    args = (status, age_m, female, cadre, 900, True, *demography.RULES)
+    ample = demography._past_statutory_age(*args, BLOCK_ROWS)
+    assert demography._past_statutory_age(*args, 8) is None
+    idx = np.arange(ROWS)
+    active = (status != Status.ABSENT) & (status != Status.RETIRED)
+    past = demography._months_past_statutory_age(age_m, female, cadre, idx, 900, True, *demography.RULES) >= 0
+    assert np.array_equal(ample, np.flatnonzero(active & past))
+
+
+def test_separations_give_the_same_rows_and_counts_with_little_room():
+    rng, status, age_m, female, cadre, local, firm = _people(3)
+    non_private, layoff = rng.random(500) < 0.3, rng.random(500) * 0.05
+    rates = np.array([0.02, 1.5, 1.3, 0.7])
+    args = (np.uint64(4), status, firm, age_m, local, non_private, layoff, rates, 0.01, 0.02)
+    rows, *counts = separations._draw_separations(*args, block_room(0.2))
+    assert sum(counts) == len(rows) and len(rows) > 1000 and np.all(np.diff(rows) > 0)
+    assert separations._draw_separations(*args, 4)[1] == -1
+    full = separations._draw_separations(*args, BLOCK_ROWS)
+    assert np.array_equal(full[0], rows) and list(full[1:]) == counts
+
+
+def test_seekers_and_spells():
+    _, status, *_ = _people(4)
+    spell = np.full(ROWS, 32767, dtype=np.int16)
+    spell[::2] = 5
+    complete, unemployed, flexible = matching._count_months_and_find_seekers(status, spell, BLOCK_ROWS)
+    assert complete
+    assert np.array_equal(unemployed, np.flatnonzero(status == Status.UNEMP))
+    assert np.array_equal(flexible, np.flatnonzero(status == Status.FLEX))
+    assert np.all(spell[1::2] == 32767)  # capped
+    assert np.all(spell[::2] == np.where(status[::2] != Status.ABSENT, 6, 5))
+    assert not matching._count_months_and_find_seekers(status, spell, 8)[0]
+
+
+def test_choose_exact_is_exact_and_unbiased():
+    rng = np.random.default_rng(5)
+    weights = np.array([0.0, 1.0, 1.0, 2.0, 4.0, 0.0, 8.0])
+    counts = np.zeros(len(weights))
+    for _ in range(4000):
+        mask = choose_exact(weights, 2, rng)
+        assert mask.sum() == 2 and not mask[[0, 5]].any()
+        counts += mask
+    # One draw (k = 1) picks row i with probability w_i / sum(w).
+    single = np.zeros(len(weights))
+    for _ in range(4000):
+        single += choose_exact(weights, 1, rng)
+    assert np.allclose(single / 4000, weights / weights.sum(), atol=0.025)
+    assert counts[6] > counts[4] > counts[3] > max(counts[1], counts[2])
+    assert choose_exact(weights, 10, rng).sum() == 5  # capped at the rows with positive weight
