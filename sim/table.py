@@ -9,7 +9,17 @@ closed firms) keep their row and are marked by their status column.
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
+
+
+@numba.njit(cache=True, parallel=True)
+def _take(values: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """values[order], gathered in parallel."""
+    out = np.empty(len(order), dtype=values.dtype)
+    for i in numba.prange(len(order)):
+        out[i] = values[order[i]]
+    return out
 
 
 @dataclass(frozen=True)
@@ -72,7 +82,7 @@ class Table:
         while building, before any row id has been handed out."""
         for name in self.columns:
             column = self._data[name]
-            column[: self.n] = column[: self.n][order]
+            column[: self.n] = _take(column[: self.n], order)
 
     def nbytes(self) -> int:
         return sum(array.nbytes for array in self._data.values())
