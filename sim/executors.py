@@ -8,9 +8,11 @@ or on the number of workers.
 * `LocalExecutor(jobs)`: in this process when jobs is 1, else a process pool
   started with forkserver (workers do not inherit this process's threads).
   Each worker runs the compiled kernels on one thread: the workers already
-  fill the cores, and more threads than cores only contend.  (The results do
-  not depend on the number of threads.)
+  fill the cores, and more threads than cores only contend (with two Dask
+  workers of two kernel threads each on two cores, an ensemble took 4.5 times
+  as long).  The results do not depend on the number of threads.
 * `DaskExecutor(address, jobs)`: a Dask distributed cluster at `address`
+  (its tasks also run the kernels on one thread)
   (tcp://HOST:PORT, or the ZJSIM_SCHEDULER environment variable), or a
   LocalCluster of `jobs` single-threaded worker processes when no address is
   given.  Tasks are retried on another worker if theirs dies.  Dask is an
@@ -33,6 +35,13 @@ def single_threaded_kernels() -> None:
     import numba
 
     numba.set_num_threads(1)
+
+
+def call_single_threaded(function: Callable, *args):
+    """function(*args) with the compiled kernels on one thread (numba's thread
+    count is per calling thread, and Dask runs tasks in a worker thread)."""
+    single_threaded_kernels()
+    return function(*args)
 
 
 class LocalExecutor:
@@ -80,7 +89,8 @@ class DaskExecutor:
         except OSError as err:
             raise InputError(f"cannot reach the Dask scheduler at {self.address} ({err})", key="--scheduler") from None
         try:
-            futures = {client.submit(function, *args, pure=False, retries=2): key for key, args in tasks.items()}
+            futures = {client.submit(call_single_threaded, function, *args, pure=False, retries=2): key
+                       for key, args in tasks.items()}
             for future in as_completed(futures):
                 yield futures[future], future.result()
         finally:
