@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from .kernels import BLOCK_ROWS
 from .status import Status
 
 TEN_THOUSAND = 1e4
@@ -159,9 +160,6 @@ COUNTS = ("alive", "employed", "unemployed", "urban_employed", "urban_unemployed
           "professional_technical", "senior_title", "skilled", "high_skilled", "cards", "ecards")
 
 
-CHUNK = 1 << 16  # rows per chunk of the parallel count; partial sums are combined in chunk order
-
-
 @numba.njit(cache=True, parallel=True)
 def _count(status, urban, firm, firm_non_private, wage, pension_employee, pension_retiree, pension_resident,
            unemployment_insured, work_injury_insured, title, skill, card, ecard):
@@ -174,12 +172,12 @@ def _count(status, urban, firm, firm_non_private, wage, pension_employee, pensio
     sum, so chunks can run in parallel and the result depends neither on the
     order nor on the number of threads."""
     n = len(status)
-    chunks = (n + CHUNK - 1) // CHUNK
+    chunks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
     partial = np.zeros((chunks, len(COUNTS) + 2), dtype=np.int64)
     for chunk in numba.prange(chunks):
         c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = c8 = c9 = c10 = c11 = c12 = c13 = c14 = c15 = 0
         bill = bill_non_private = 0
-        for i in range(chunk * CHUNK, min(n, (chunk + 1) * CHUNK)):
+        for i in range(chunk * BLOCK_ROWS, min(n, (chunk + 1) * BLOCK_ROWS)):
             s = status[i]
             alive = s != Status.ABSENT
             employed = (s >= Status.UNIT) & (s <= Status.FLEX)

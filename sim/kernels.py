@@ -13,23 +13,18 @@ with `if`: a mispredicted branch costs more than the row's arithmetic.  And
 rows are collected chunk by chunk (`CHUNK` rows at a time) into a small
 buffer without branching (`buffer[k] = i; k += condition`), then appended to
 the growable result (`extend`).
+
+Searches over all rows run in parallel blocks of `BLOCK_ROWS` rows, each
+keeping what it finds in room sized for the chance of the event
+(`block_room`); the blocks are joined in row order, so the result does not
+depend on the number of threads, and `search` runs a block search again with
+more room in the rare month a block runs out of it.
 """
 
 import numba
 import numpy as np
 
 CHUNK = 1 << 14  # rows per chunk: the chunk's buffer stays in the CPU cache
-
-
-@numba.njit(inline="always")
-def push(buffer: np.ndarray, count: int, value) -> tuple[np.ndarray, int]:
-    """Append value at position count of a growable buffer; returns (buffer, count + 1)."""
-    if count == len(buffer):
-        grown = np.empty(max(2 * len(buffer), 256), dtype=buffer.dtype)
-        grown[:count] = buffer
-        buffer = grown
-    buffer[count] = value
-    return buffer, count + 1
 
 
 @numba.njit(inline="always")
@@ -62,20 +57,38 @@ def rows_with_status(status: np.ndarray, code: int) -> np.ndarray:
 BLOCK_ROWS = 1 << 16  # rows per block of a parallel search; the number of blocks does not depend on the threads
 
 
+@numba.njit
+def room_for(rows: int, chance: float) -> int:
+    """Room for the rows found among `rows` with at most `chance` each: the
+    expected count plus eight standard deviations (a block that still
+    overflows is searched again with room for all its rows, `search`)."""
+    mean = rows * min(max(chance, 0.0), 1.0)
+    return int(min(rows, mean + 8.0 * np.sqrt(mean) + 64.0))
+
+
 def block_room(chance: float) -> int:
-    """Room per block for rows found with at most `chance` each: the expected
-    count plus eight standard deviations (a block that still overflows makes
-    the kernel fall back to its serial form)."""
-    mean = BLOCK_ROWS * min(max(chance, 0.0), 1.0)
-    return int(min(BLOCK_ROWS, mean + 8.0 * np.sqrt(mean) + 64.0))
+    """Room per block of a parallel search for rows found with at most `chance` each."""
+    return room_for(BLOCK_ROWS, chance)
 
 
 @numba.njit(cache=True)
 def join_blocks(found: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """The rows found by each block (found[b, :counts[b]]), joined in block order."""
-    rows = np.empty(counts.sum(), dtype=np.int64)
+    """The values found by each block (found[b, :counts[b]]), joined in block order."""
+    joined = np.empty(counts.sum(), dtype=found.dtype)
     start = 0
     for b in range(len(counts)):
-        rows[start:start + counts[b]] = found[b, :counts[b]]
+        joined[start:start + counts[b]] = found[b, :counts[b]]
         start += counts[b]
-    return rows
+    return joined
+
+
+def search(kernel, room: int, *args):
+    """Run a parallel block search: `kernel(*args, room)` returns whether every
+    block had room for what it found, then its results.  A block that
+    overflowed (about 1e-15 a month for room from `block_room`) sends the
+    search round again with room for every row of a block, so the results
+    never depend on the room; kernels that search must not change state."""
+    complete, *results = kernel(*args, room)
+    if not complete:
+        complete, *results = kernel(*args, BLOCK_ROWS)
+    return results[0] if len(results) == 1 else tuple(results)

@@ -33,6 +33,8 @@ import zlib
 import numba
 import numpy as np
 
+from .kernels import BLOCK_ROWS, block_room, join_blocks, search
+
 GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S40 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(40)
@@ -87,53 +89,17 @@ def _uniforms_at(key: np.uint64, idx: np.ndarray) -> np.ndarray:
     return out
 
 
-@numba.njit(cache=True)
-def _rows_below_serial(key: np.uint64, rows: int, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """Rows whose draw is below `threshold`, and their draws, in one pass into
-    room for the expected count plus eight standard deviations (a second pass
-    with room for every row in the rare overflow)."""
-    mean = rows * min(max(threshold, 0.0), 1.0)
-    capacity = min(rows, int(mean + 8.0 * np.sqrt(mean) + 64.0))
-    t = np.float32(threshold)
-    for attempt in range(2):
-        idx = np.empty(capacity, dtype=np.int64)
-        u = np.empty(capacity, dtype=np.float32)
-        count = 0
-        for i in range(rows):
-            d = draw(key, i)
-            if d < t:
-                if count == capacity:
-                    count = -1
-                    break
-                idx[count] = i
-                u[count] = d
-                count += 1
-        if count >= 0:
-            return idx[:count], u[:count]
-        capacity = rows
-    return idx[:0], u[:0]  # unreachable: the second pass has room for every row
-
-
-BLOCK_ROWS = 1 << 16  # rows per block of the parallel search; the number of blocks does not depend on the threads
-
-
 @numba.njit(cache=True, parallel=True)
-def _rows_below(key: np.uint64, rows: int, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """Rows whose draw is below `threshold`, and their draws: blocks of rows
-    searched in parallel, each into room for its expected count plus eight
-    standard deviations, then joined in row order (so the result does not
-    depend on the threads).  In the rare block that overflows, or for a large
-    threshold, the serial search."""
-    p = min(max(threshold, 0.0), 1.0)
-    blocks = (rows + BLOCK_ROWS - 1) // BLOCK_ROWS
-    if blocks < 2 or p > 0.25:
-        return _rows_below_serial(key, rows, threshold)
-    mean = BLOCK_ROWS * p
-    room = min(BLOCK_ROWS, int(mean + 8.0 * np.sqrt(mean) + 64.0))
+def _rows_below(key: np.uint64, rows: int, threshold: float, room: int):
+    """Whether every block had room, the rows whose draw is below `threshold`
+    and their draws: blocks of rows searched in parallel, each keeping at
+    most `room` rows, joined in row order (so the result does not depend on
+    the threads)."""
     t = np.float32(threshold)
+    blocks = (rows + BLOCK_ROWS - 1) // BLOCK_ROWS
     found_idx = np.empty((blocks, room), dtype=np.int64)
     found_u = np.empty((blocks, room), dtype=np.float32)
-    counts = np.zeros(blocks, dtype=np.int64)
+    found = np.zeros(blocks, dtype=np.int64)  # rows found by each block, kept or not
     for b in numba.prange(blocks):
         k = 0
         for i in range(b * BLOCK_ROWS, min(rows, (b + 1) * BLOCK_ROWS)):
@@ -143,17 +109,9 @@ def _rows_below(key: np.uint64, rows: int, threshold: float) -> tuple[np.ndarray
                     found_idx[b, k] = i
                     found_u[b, k] = d
                 k += 1
-        counts[b] = k
-    if counts.max() > room:
-        return _rows_below_serial(key, rows, threshold)
-    idx = np.empty(counts.sum(), dtype=np.int64)
-    u = np.empty(len(idx), dtype=np.float32)
-    start = 0
-    for b in range(blocks):
-        idx[start:start + counts[b]] = found_idx[b, :counts[b]]
-        u[start:start + counts[b]] = found_u[b, :counts[b]]
-        start += counts[b]
-    return idx, u
+        found[b] = k
+    kept = np.minimum(found, room)
+    return np.all(found <= room), join_blocks(found_idx, kept), join_blocks(found_u, kept)
 
 
 class Streams:
@@ -183,7 +141,7 @@ class Streams:
         """Rows among 0..rows-1 whose per-row uniform is below `threshold`, and
         those uniforms: the candidates for an event whose chance is at most
         `threshold`, found without an array the size of the table."""
-        return _rows_below(self.key(process, month, purpose), int(rows), float(threshold))
+        return search(_rows_below, block_room(threshold), self.key(process, month, purpose), int(rows), float(threshold))
 
 
 def replicate_seeds(root_seed: int, replicates: int) -> list[np.random.SeedSequence]:

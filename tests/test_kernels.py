@@ -3,10 +3,11 @@ and weighted sampling without replacement that is exact and unbiased."""
 
 import numpy as np
 
-from sim.kernels import BLOCK_ROWS, block_room
+from sim.kernels import BLOCK_ROWS, block_room, search
 from sim.processes import demography, matching, separations
 from sim.sampling import choose_exact
 from sim.status import Status
+from sim.streams import _uniforms
 
 ROWS = 3 * BLOCK_ROWS + 1234  # several blocks and a partial one
 
@@ -25,20 +26,24 @@ def test_deaths_do_not_depend_on_the_room_and_age_everyone_alive():
     _, status, age_m, *_ = _people()
     hazard = np.linspace(1e-4, 0.05, 128)
     ages = age_m.copy()
-    rows, residents = demography._age_and_draw_deaths(status, ages, np.uint64(9), hazard, hazard[-1], block_room(hazard[-1]))
-    assert residents == np.count_nonzero(status)
+    assert demography._age(status, ages) == np.count_nonzero(status)
     assert np.array_equal(ages, age_m + (status != Status.ABSENT))
-    expected = demography._draw_deaths(status, ages, np.uint64(9), hazard)
-    assert np.array_equal(rows, expected) and len(rows) > 100
-    _, overflowed = demography._age_and_draw_deaths(status, age_m.copy(), np.uint64(9), hazard, hazard[-1], 4)
-    assert overflowed == -1  # the caller then searches serially
+    key = np.uint64(9)
+    u = _uniforms(key, ROWS)
+    expected = np.flatnonzero((status != Status.ABSENT) & (u < hazard[np.minimum(ages // 12, 127)]))
+    complete, rows = demography._draw_deaths(status, ages, key, hazard, hazard[-1], block_room(hazard[-1]))
+    assert complete and np.array_equal(rows, expected) and len(rows) > 100
+    assert not demography._draw_deaths(status, ages, key, hazard, hazard[-1], 4)[0]  # out of room: said so
+    assert np.array_equal(search(demography._draw_deaths, 4, status, ages, key, hazard, hazard[-1]), expected)
 
 
 def test_retirement_search_gives_the_same_rows_with_little_room():
     _, status, age_m, female, cadre, *_ = _people(2)
     args = (status, age_m, female, cadre, 900, True, *demography.RULES)
-    ample = demography._past_statutory_age(*args, BLOCK_ROWS)
-    assert demography._past_statutory_age(*args, 8) is None
+    complete, ample = demography._past_statutory_age(*args, BLOCK_ROWS)
+    assert complete
+    assert not demography._past_statutory_age(*args, 8)[0]
+    assert np.array_equal(search(demography._past_statutory_age, 8, *args), ample)
     idx = np.arange(ROWS)
     active = (status != Status.ABSENT) & (status != Status.RETIRED)
     past = demography._months_past_statutory_age(age_m, female, cadre, idx, 900, True, *demography.RULES) >= 0
@@ -49,25 +54,28 @@ def test_separations_give_the_same_rows_and_counts_with_little_room():
     rng, status, age_m, female, cadre, local, firm = _people(3)
     non_private, layoff = rng.random(500) < 0.3, rng.random(500) * 0.05
     rates = np.array([0.02, 1.5, 1.3, 0.7])
-    args = (np.uint64(4), status, firm, age_m, local, non_private, layoff, rates, 0.01, 0.02)
-    rows, *counts = separations._draw_separations(*args, block_room(0.2))
-    assert sum(counts) == len(rows) and len(rows) > 1000 and np.all(np.diff(rows) > 0)
-    assert separations._draw_separations(*args, 4)[1] == -1
-    full = separations._draw_separations(*args, BLOCK_ROWS)
-    assert np.array_equal(full[0], rows) and list(full[1:]) == counts
+    largest_unit = layoff.max() + separations._largest_quit_chance(rates)
+    args = (np.uint64(4), status, firm, age_m, local, non_private, layoff, rates, 0.01, 0.02, largest_unit)
+    complete, rows, *counts = separations._draw_separations(*args, block_room(0.2))
+    assert complete and sum(counts) == len(rows) and len(rows) > 1000 and np.all(np.diff(rows) > 0)
+    assert not separations._draw_separations(*args, 4)[0]
+    retried = search(separations._draw_separations, 4, *args)
+    assert np.array_equal(retried[0], rows) and list(retried[1:]) == counts
 
 
 def test_seekers_and_spells():
     _, status, *_ = _people(4)
     spell = np.full(ROWS, 32767, dtype=np.int16)
     spell[::2] = 5
-    complete, unemployed, flexible = matching._count_months_and_find_seekers(status, spell, BLOCK_ROWS)
+    matching._count_months(status, spell)
+    assert np.all(spell[1::2] == 32767)  # capped
+    assert np.all(spell[::2] == np.where(status[::2] != Status.ABSENT, 6, 5))
+    complete, unemployed, flexible = matching._find_seekers(status, BLOCK_ROWS)
     assert complete
     assert np.array_equal(unemployed, np.flatnonzero(status == Status.UNEMP))
     assert np.array_equal(flexible, np.flatnonzero(status == Status.FLEX))
-    assert np.all(spell[1::2] == 32767)  # capped
-    assert np.all(spell[::2] == np.where(status[::2] != Status.ABSENT, 6, 5))
-    assert not matching._count_months_and_find_seekers(status, spell, 8)[0]
+    assert not matching._find_seekers(status, 8)[0]
+    assert all(np.array_equal(a, b) for a, b in zip(search(matching._find_seekers, 8, status), (unemployed, flexible)))
 
 
 def test_choose_exact_is_exact_and_unbiased():

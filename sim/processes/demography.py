@@ -12,7 +12,7 @@ checked every month.
 import numba
 import numpy as np
 
-from ..kernels import BLOCK_ROWS, CHUNK, block_room, extend, join_blocks, push
+from ..kernels import BLOCK_ROWS, CHUNK, block_room, extend, join_blocks, search
 from ..streams import draw
 from ..status import Status, is_employed
 from ..table import Column
@@ -83,82 +83,71 @@ def months_past_statutory_age(people, idx: np.ndarray, month: int, reform: bool)
                                       int(month), bool(reform), *RULES)
 
 
+@numba.njit(cache=True)
+def _statutory_ages(female, cadre, birth_month, reform, base, first, shift, most) -> np.ndarray:
+    out = np.empty(len(female), dtype=np.int32)
+    for i in range(len(female)):
+        out[i] = _statutory_age(female[i], cadre[i], birth_month[i], reform, base, first, shift, most)
+    return out
+
+
 def statutory_age_months(female: np.ndarray, cadre: np.ndarray, birth_month: np.ndarray, reform: bool) -> np.ndarray:
     """Statutory retirement age in months for each person, by sex, post and birth month."""
-    group = female.astype(np.int32) * (2 - cadre.astype(np.int32))
-    age = _RULE_BASE[group].copy()
-    if reform:
-        since = birth_month - _RULE_FIRST[group]
-        age += np.where(since >= 0, np.minimum((since >> _RULE_SHIFT[group]) + 1, _RULE_MOST[group]), 0)
-    return age
+    return _statutory_ages(female, cadre, np.asarray(birth_month, dtype=np.int32), bool(reform), *RULES)
 
 
 @numba.njit(cache=True, parallel=True)
-def _age_and_draw_deaths(status, age_m, key, hazard_by_year, largest, room) -> tuple[np.ndarray, int]:
-    """Age every resident one month; the rows whose draw is below their monthly
-    death hazard (by completed year of age), and the residents counted.
+def _age(status, age_m) -> int:
+    """Every resident one month older; returns the residents."""
+    residents = 0
+    for i in numba.prange(len(status)):
+        alive = status[i] != Status.ABSENT
+        age_m[i] += np.int16(alive)
+        residents += np.int64(alive)
+    return residents
+
+
+@numba.njit(cache=True, parallel=True)
+def _draw_deaths(status, age_m, key, hazard_by_year, largest, room):
+    """Whether every block had room, and the rows whose draw is below their
+    monthly death hazard (by completed year of age).
 
     Blocks of rows run in parallel.  Only rows whose draw is below the largest
     hazard of anyone present (`largest`) can die: those are kept (at most
-    `room` a block, ample for that chance) and their own hazards read after.
-    Returns no rows (-1 residents) if a block overflowed."""
+    `room` a block) and their own hazards read after."""
     n, top = len(status), len(hazard_by_year) - 1
     blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
     found = np.empty((blocks, room), dtype=np.int64)
+    candidates = np.zeros(blocks, dtype=np.int64)  # candidates of each block, kept or not
     counts = np.zeros(blocks, dtype=np.int64)
-    residents = 0
-    overflow = 0
     for b in numba.prange(blocks):
         k = 0
-        alive_here = 0
         for i in range(b * BLOCK_ROWS, min(n, (b + 1) * BLOCK_ROWS)):
-            alive = status[i] != Status.ABSENT
-            alive_here += alive
-            age_m[i] += np.int16(alive)
-            if alive & (draw(key, i) < largest):
+            if (status[i] != Status.ABSENT) & (draw(key, i) < largest):
                 if k < room:
                     found[b, k] = i
                 k += 1
-        residents += alive_here
-        if k > room:
-            overflow += 1
-            k = room
+        candidates[b] = k
         dying = 0
-        for j in range(k):
+        for j in range(min(k, room)):
             i = found[b, j]
             found[b, dying] = i
             dying += draw(key, i) < hazard_by_year[min(np.int64(age_m[i]) // 12, top)]
         counts[b] = dying
-    if overflow > 0:
-        return np.empty(0, dtype=np.int64), -1
-    return join_blocks(found, counts), residents
-
-
-@numba.njit(cache=True)
-def _draw_deaths(status, age_m, key, hazard_by_year) -> np.ndarray:
-    """Serial fallback after an overflow (ages already advanced): the rows whose
-    draw is below their monthly death hazard."""
-    top = len(hazard_by_year) - 1
-    rows = np.empty(256, dtype=np.int64)
-    count = 0
-    for i in range(len(status)):
-        if status[i] != Status.ABSENT and draw(key, i) < hazard_by_year[min(np.int64(age_m[i]) // 12, top)]:
-            rows, count = push(rows, count, i)
-    return rows[:count]
+    return np.all(candidates <= room), join_blocks(found, counts)
 
 
 @numba.njit(cache=True, parallel=True)
-def _past_statutory_age(status, age_m, female, cadre, month, reform, base, first, shift, most, room) -> np.ndarray:
-    """Rows in working life (not absent, not retired) at or past their statutory
-    age: rows at or past their group's base age first (the reform only adds
-    months), then their own statutory age.  Blocks of rows run in parallel,
-    each keeping at most `room` rows; None if a block needed more (the caller
-    then gives more room: the rows found never depend on it)."""
+def _past_statutory_age(status, age_m, female, cadre, month, reform, base, first, shift, most, room):
+    """Whether every block had room, and the rows in working life (not absent,
+    not retired) at or past their statutory age: rows at or past their
+    group's base age first (the reform only adds months), then their own
+    statutory age.  Blocks of rows run in parallel, each keeping at most
+    `room` rows."""
     n = len(status)
     blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
     found = np.empty((blocks, room), dtype=np.int64)
-    counts = np.zeros(blocks, dtype=np.int64)
-    overflow = 0
+    counts = np.zeros(blocks, dtype=np.int64)  # rows found by each block, kept or not
     for b in numba.prange(blocks):
         k = 0
         for i in range(b * BLOCK_ROWS, min(n, (b + 1) * BLOCK_ROWS)):
@@ -169,13 +158,8 @@ def _past_statutory_age(status, age_m, female, cadre, month, reform, base, first
                     if k < room:
                         found[b, k] = i
                     k += 1
-        if k > room:
-            overflow += 1
-            k = room
         counts[b] = k
-    if overflow > 0:
-        return None
-    return join_blocks(found, counts)
+    return np.all(counts <= room), join_blocks(found, np.minimum(counts, room))
 
 
 @numba.njit(cache=True)
@@ -247,12 +231,10 @@ class Demography(Process):
         of their completed year of age; returns the residents at the start."""
         people = self.model.people
         by_year = self.model.derived["mortality_level"] * np.exp(self.param("gompertz_slope") * np.arange(128))
+        residents = _age(people.status, people.age_m)
         key = self.model.streams.key(self.name, month, "death")
-        oldest = min((int(people.age_m.max()) + 1) // 12, len(by_year) - 1)  # after this month's ageing
-        largest = float(by_year[oldest])
-        dying, residents = _age_and_draw_deaths(people.status, people.age_m, key, by_year, largest, block_room(largest))
-        if residents < 0:  # a block found more candidates than it had room for (chance about 1e-15)
-            dying, residents = _draw_deaths(people.status, people.age_m, key, by_year), int(np.count_nonzero(people.status))
+        largest = float(by_year[min(int(people.age_m.max()) // 12, len(by_year) - 1)])
+        dying = search(_draw_deaths, block_room(largest), people.status, people.age_m, key, by_year, largest)
         employed_urban = people.urban[dying] & is_employed(people.status[dying])
         self.model.flows["deaths"] += len(dying)
         self.model.flows["deaths_employed_urban"] += int(np.count_nonzero(employed_urban))
@@ -313,10 +295,8 @@ class Demography(Process):
         employee retired at the age the run from 2015 reached 2021 with fewer
         of them, less natural attrition and 20% more new urban jobs."""
         people = self.model.people
-        args = (people.status, people.age_m, people.female, people.cadre, month, self.model.reform_in_force(), *RULES)
-        past = _past_statutory_age(*args, self._retirement_room)
-        if past is None:  # a block had more such rows than room for them
-            past = _past_statutory_age(*args, BLOCK_ROWS)
+        past = search(_past_statutory_age, self._retirement_room, people.status, people.age_m, people.female,
+                      people.cadre, month, self.model.reform_in_force(), *RULES)
         # Room for next month: this month's share of rows with a margin.
         self._retirement_room = block_room(1.5 * len(past) / max(people.n, 1))
         status = people.status[past]

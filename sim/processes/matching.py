@@ -12,7 +12,7 @@ give up searching; working-age inactive people may start searching.
 import numba
 import numpy as np
 
-from ..kernels import BLOCK_ROWS, block_room, join_blocks, rows_with_status
+from ..kernels import BLOCK_ROWS, block_room, join_blocks, rows_with_status, search
 from ..sampling import categorical, choose_exact, stochastic_round
 from ..status import PUBLIC_SECTOR, Status
 from ..table import Column
@@ -36,25 +36,28 @@ def vacancies(model, rng: np.random.Generator) -> np.ndarray:
 
 
 @numba.njit(cache=True, parallel=True)
-def _count_months_and_find_seekers(status, spell_m, room):
+def _count_months(status, spell_m) -> None:
     """Every resident's spell in their status grows a month (capped at the
-    column's largest value); returns the rows of the unemployed and of
+    column's largest value)."""
+    for i in numba.prange(len(status)):
+        spell_m[i] += np.int16((status[i] != Status.ABSENT) & (spell_m[i] < 32767))
+
+
+@numba.njit(cache=True, parallel=True)
+def _find_seekers(status, room):
+    """Whether every block had room, and the rows of the unemployed and of
     flexible workers (who search on the job).  Blocks of rows run in
-    parallel, each keeping at most `room` rows of either kind; (False, ...)
-    if a block needed more (the caller then finds them serially; spells are
-    counted once either way)."""
+    parallel, each keeping at most `room` rows of either kind."""
     n = len(status)
     blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
     found_u = np.empty((blocks, room), dtype=np.int64)
     found_f = np.empty((blocks, room), dtype=np.int64)
     counts_u = np.zeros(blocks, dtype=np.int64)
-    counts_f = np.zeros(blocks, dtype=np.int64)
-    overflow = 0
+    counts_f = np.zeros(blocks, dtype=np.int64)  # rows found by each block, kept or not
     for b in numba.prange(blocks):
         ku = kf = 0
         for i in range(b * BLOCK_ROWS, min(n, (b + 1) * BLOCK_ROWS)):
             s = status[i]
-            spell_m[i] += np.int16((s != Status.ABSENT) & (spell_m[i] < 32767))
             if s == Status.UNEMP:
                 if ku < room:
                     found_u[b, ku] = i
@@ -63,19 +66,10 @@ def _count_months_and_find_seekers(status, spell_m, room):
                 if kf < room:
                     found_f[b, kf] = i
                 kf += 1
-        if ku > room or kf > room:
-            overflow += 1
-        counts_u[b] = min(ku, room)
-        counts_f[b] = min(kf, room)
-    if overflow > 0:
-        return False, found_u[0, :0], found_f[0, :0]
-    return True, join_blocks(found_u, counts_u), join_blocks(found_f, counts_f)
-
-
-@numba.njit(cache=True)
-def _find_seekers(status) -> tuple[np.ndarray, np.ndarray]:
-    """The rows of the unemployed and of flexible workers (serial)."""
-    return rows_with_status(status, Status.UNEMP), rows_with_status(status, Status.FLEX)
+        counts_u[b] = ku
+        counts_f[b] = kf
+    complete = np.all(counts_u <= room) and np.all(counts_f <= room)
+    return complete, join_blocks(found_u, np.minimum(counts_u, room)), join_blocks(found_f, np.minimum(counts_f, room))
 
 
 class Matching(Process):
@@ -115,9 +109,8 @@ class Matching(Process):
     def step(self, month: int) -> None:
         people = self.model.people
         assert people.spell_m.dtype == np.int16  # the kernel caps spells at 32767
-        complete, unemployed, flexible = _count_months_and_find_seekers(people.status, people.spell_m, self._seeker_room)
-        if not complete:
-            unemployed, flexible = _find_seekers(people.status)
+        _count_months(people.status, people.spell_m)
+        unemployed, flexible = search(_find_seekers, self._seeker_room, people.status)
         # Room for next month: this month's larger share of rows with a margin.
         self._seeker_room = block_room(1.5 * max(len(unemployed), len(flexible)) / max(people.n, 1))
         self._hire(month, unemployed, flexible)

@@ -4,7 +4,7 @@ and flexible work.  Everybody who separates becomes a job seeker (UNEMP)."""
 import numba
 import numpy as np
 
-from ..kernels import BLOCK_ROWS, block_room, join_blocks
+from ..kernels import BLOCK_ROWS, block_room, join_blocks, search
 from ..status import Status
 from ..streams import draw
 from .base import Process
@@ -41,8 +41,8 @@ def quit_probability(params, age_m: np.ndarray, local: np.ndarray, non_private: 
 
 @numba.njit(cache=True)
 def _separate_candidates(rows, k, key, status, firm, age_m, local, firm_non_private, firm_layoff, quit_rates):
-    """Of the k candidate rows, those who separate (moved to the front of rows),
-    and the counts of layoffs, quits, self-employed and flexible exits."""
+    """Of the k candidate rows, those who separate (moved to the front of
+    rows): [how many, layoffs, quits, self-employed exits, flexible exits]."""
     leaving = layoffs = quits = self_exits = flex_exits = 0
     for j in range(k):
         i = rows[j]
@@ -64,17 +64,22 @@ def _separate_candidates(rows, k, key, status, firm, age_m, local, firm_non_priv
         if separates:
             rows[leaving] = i
             leaving += 1
-    return leaving, layoffs, quits, self_exits, flex_exits
+    return np.array([leaving, layoffs, quits, self_exits, flex_exits])
+
+
+def _largest_quit_chance(rates: np.ndarray) -> float:
+    """The largest quit chance anyone has (multipliers below 1 left out)."""
+    return float(rates[0] * np.prod(np.maximum(rates[1:], 1.0)))
 
 
 @numba.njit(cache=True, parallel=True)
 def _draw_separations(key, status, firm, age_m, local, firm_non_private, firm_layoff, quit_rates, self_exit, flex_exit,
-                      room):
+                      largest_unit, room):
     """One draw per worker: unit employees are laid off (draw below their firm's
     layoff chance) or quit (the next quit-chance slice of the draw); the
-    self-employed and flexible workers stop with their exit rates.  Returns the
-    rows separating (ascending) and the counts of layoffs, quits, self-employed
-    and flexible exits; counts of -1 if a block overflowed.
+    self-employed and flexible workers stop with their exit rates.  Returns
+    whether every block had room, the rows separating (ascending) and the
+    counts of layoffs, quits, self-employed and flexible exits.
 
     Blocks of rows run in parallel, in two stages: rows whose draw is below
     the largest chance their status allows are kept (at most `room` a block,
@@ -82,11 +87,10 @@ def _draw_separations(key, status, firm, age_m, local, firm_non_private, firm_la
     percent) are the firm's layoff chance and ownership looked up, as random
     reads into the firm table cost more than the row's own arithmetic."""
     n = len(status)
-    largest_unit = firm_layoff.max() + quit_rates[0] * max(quit_rates[1], 1.0) * max(quit_rates[2], 1.0) * max(quit_rates[3], 1.0)
     blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
     found = np.empty((blocks, room), dtype=np.int64)
-    counts = np.zeros(blocks, dtype=np.int64)
-    layoffs = quits = self_exits = flex_exits = overflow = 0
+    candidates = np.zeros(blocks, dtype=np.int64)  # candidates of each block, kept or not
+    counts = np.zeros((blocks, 5), dtype=np.int64)  # each block's leavers, layoffs, quits, self-employed and flexible exits
     for b in numba.prange(blocks):
         k = 0
         for i in range(b * BLOCK_ROWS, min(n, (b + 1) * BLOCK_ROWS)):
@@ -96,19 +100,11 @@ def _draw_separations(key, status, firm, age_m, local, firm_non_private, firm_la
                 if k < room:
                     found[b, k] = i
                 k += 1
-        if k > room:
-            overflow += 1
-            k = room
-        leaving, laid_off_here, quits_here, self_here, flex_here = _separate_candidates(
-            found[b], k, key, status, firm, age_m, local, firm_non_private, firm_layoff, quit_rates)
-        counts[b] = leaving
-        layoffs += laid_off_here
-        quits += quits_here
-        self_exits += self_here
-        flex_exits += flex_here
-    if overflow > 0:
-        return np.empty(0, dtype=np.int64), -1, -1, -1, -1
-    return join_blocks(found, counts), layoffs, quits, self_exits, flex_exits
+        candidates[b] = k
+        counts[b] = _separate_candidates(found[b], min(k, room), key, status, firm, age_m, local, firm_non_private,
+                                         firm_layoff, quit_rates)
+    layoffs, quits, self_exits, flex_exits = counts[:, 1].sum(), counts[:, 2].sum(), counts[:, 3].sum(), counts[:, 4].sum()
+    return np.all(candidates <= room), join_blocks(found, counts[:, 0].copy()), layoffs, quits, self_exits, flex_exits
 
 
 class Separations(Process):
@@ -129,13 +125,11 @@ class Separations(Process):
         rates = _quit_rates(model.calibration.params)
         self_exit, flex_exit = float(self.param("self_employed_exit_rate")), float(self.param("flexible_exit_rate"))
         layoff_chance = layoff_chance.astype(np.float64)
-        largest = max(float(layoff_chance.max(initial=0.0)) + rates[0] * max(rates[1], 1.0) * max(rates[2], 1.0)
-                      * max(rates[3], 1.0), self_exit, flex_exit)
-        args = (model.streams.key(self.name, month, "separate"), people.status, people.firm, people.age_m, people.local,
-                firms.non_private, layoff_chance, rates, self_exit, flex_exit)
-        separating, layoffs, quits, self_exits, flex_exits = _draw_separations(*args, block_room(largest))
-        if layoffs < 0:  # a block found more candidates than it had room for: room for every row
-            separating, layoffs, quits, self_exits, flex_exits = _draw_separations(*args, BLOCK_ROWS)
+        largest_unit = float(layoff_chance.max(initial=0.0)) + _largest_quit_chance(rates)
+        separating, layoffs, quits, self_exits, flex_exits = search(
+            _draw_separations, block_room(max(largest_unit, self_exit, flex_exit)),
+            model.streams.key(self.name, month, "separate"), people.status, people.firm, people.age_m, people.local,
+            firms.non_private, layoff_chance, rates, self_exit, flex_exit, largest_unit)
         model.flows["quits"] += quits
         model.flows["layoffs_downsizing"] += layoffs
         model.flows["self_employed_exits"] += self_exits
