@@ -12,10 +12,10 @@ or on the number of workers.
   workers of two kernel threads each on two cores, an ensemble took 4.5 times
   as long).  The results do not depend on the number of threads.
 * `DaskExecutor(address, jobs)`: a Dask distributed cluster at `address`
-  (its tasks also run the kernels on one thread)
   (tcp://HOST:PORT, or the ZJSIM_SCHEDULER environment variable), or a
   LocalCluster of `jobs` single-threaded worker processes when no address is
-  given.  Tasks are retried on another worker if theirs dies.  Dask is an
+  given; its tasks too run the kernels on one thread.  Tasks are retried on
+  another worker if theirs dies.  Dask is an
   optional extra: `pip install -e '.[dask]'`.
 """
 
@@ -30,8 +30,12 @@ SCHEDULER_VARIABLE = "ZJSIM_SCHEDULER"
 
 
 def single_threaded_kernels() -> None:
-    """Run the compiled kernels of this (worker) process on one thread."""
-    os.environ["NUMBA_NUM_THREADS"] = "1"  # read when numba is first imported (forkserver workers)
+    """Run the compiled kernels called from this thread on one thread.
+
+    Through `numba.set_num_threads`, not the NUMBA_NUM_THREADS variable: a
+    worker may have imported numba already (the forkserver preloads the main
+    module), and numba refuses to compile once that variable disagrees with
+    the threads it has launched."""
     import numba
 
     numba.set_num_threads(1)
@@ -83,8 +87,7 @@ class DaskExecutor:
                 client = Client(self.address, timeout="20s")
             else:
                 cluster = LocalCluster(n_workers=self.jobs, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, host="127.0.0.1",
-                                       env={"NUMBA_NUM_THREADS": "1"})  # as the local pool's workers
+                                       dashboard_address=None, host="127.0.0.1")
                 client = Client(cluster)
         except OSError as err:
             raise InputError(f"cannot reach the Dask scheduler at {self.address} ({err})", key="--scheduler") from None

@@ -126,3 +126,37 @@ def test_a_worker_that_dies_is_replaced_and_the_run_completes(dask_cluster, tmp_
     a = only_folder(tmp_path / "local") / "indicators.parquet"
     b = only_folder(tmp_path / "dask") / "indicators.parquet"
     assert a.read_bytes() == b.read_bytes()
+
+
+WORKER_COMPILES = '''
+import numba
+import numpy as np
+
+from sim.executors import LocalExecutor
+
+
+def work(x):
+    @numba.njit(parallel=True)
+    def total(a):
+        s = 0.0
+        for i in numba.prange(len(a)):
+            s += a[i]
+        return s
+    return total(np.arange(x, dtype=np.float64))
+
+
+if __name__ == "__main__":
+    print(sorted(LocalExecutor(2).map(work, {i: (10 + i,) for i in range(4)})))
+'''
+
+
+def test_pool_workers_can_compile_kernels_after_going_single_threaded(tmp_path):
+    """On a fresh install the pool's workers compile the kernels themselves.
+    The forkserver preloads the main module, which has imported numba; a
+    worker limited to one thread must still compile (it failed with 'Cannot
+    set NUMBA_NUM_THREADS ...' when the limit was set through the variable)."""
+    script = tmp_path / "script.py"
+    script.write_text(WORKER_COMPILES)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[(0, 45.0), (1, 55.0), (2, 66.0), (3, 78.0)]"
