@@ -10,8 +10,9 @@ conditions (`sim.macro`).
 
 import csv
 import hashlib
+import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +69,26 @@ class EntryFile:
             raise InputError(f"value {value!r} is not a number", file=str(self.path), key=key)
         return float(value)
 
+    def with_values(self, values: dict[str, float]) -> "EntryFile":
+        """A copy with some values replaced; keys are dotted names, or
+        `name[i]` for an element of a vector entry."""
+        entries = {key: dict(entry) for key, entry in self.entries.items()}
+        for key, value in values.items():
+            match = ELEMENT.match(key)
+            if match is None or match["name"] not in entries:
+                raise InputError("no such parameter", file=str(self.path), key=key)
+            name, index = match["name"], match["index"]
+            if index is None:
+                entries[name]["value"] = float(value)
+            else:
+                vector = list(entries[name]["value"])
+                vector[int(index)] = float(value)
+                entries[name]["value"] = vector
+        return EntryFile(self.path, entries)
+
+
+ELEMENT = re.compile(r"^(?P<name>[\w.]+?)(\[(?P<index>\d+)\])?$")  # "section.key" or "section.key[i]"
+
 
 @dataclass
 class Calibration:
@@ -103,6 +124,12 @@ class Calibration:
             digest=digest.hexdigest(),
             macro=load_macro(directory / "macro.toml", ASSUMPTIONS),
         )
+
+    def with_parameters(self, values: dict[str, float] | None) -> "Calibration":
+        """This calibration with some behavioural parameters replaced (a posterior draw)."""
+        if not values:
+            return self
+        return replace(self, params=self.params.with_values(values))
 
 
 def _shift_cohorts(shape: np.ndarray, years: int) -> np.ndarray:

@@ -6,7 +6,7 @@
     zjsim scenario validate|show SCENARIO
     zjsim reproduce RUN_DIR
     zjsim report RUN_DIR [--out FILE.html] [--scenarios NAMES] [--baseline NAME] [--png DIR]
-    zjsim calibrate [--points N] [--replicates R] [--scale S] [--write]
+    zjsim calibrate [--window 2022|2020] [--particles N] [--generations G] [--jobs J]
     zjsim backtest [RUN_DIR] [--scenario NAME] [--replicates N] [--format ...]
 
 Bad input (a missing or malformed scenario, an option out of range) prints one
@@ -71,11 +71,19 @@ def _task_progress():
 @click.option("--end", default=None, help="Last simulated month, YYYY-MM (default: the scenario's `end`; up to 2035-12).")
 @click.option("--resume", "resume_dir", default=None, metavar="RUN_DIR",
               help="Finish an interrupted run (its .incomplete-* folder), skipping the runs it completed.")
-def run(scenario_files, seed, scale, replicates, jobs, executor, scheduler, out_dir, start, end, resume_dir):
+@click.option("--uncertainty", type=click.Choice(["posterior", "fixed"]), default="posterior", show_default=True,
+              help="posterior: each pair of replicates draws one parameter set from the calibrated posterior (the same "
+                   "draw in every scenario), so intervals and probabilities include what we do not know about the "
+                   "parameters; fixed: every replicate uses params.toml's values (chance only).")
+@click.option("--posterior", "posterior_file", default=None, metavar="FILE.parquet",
+              help="Posterior to draw from (default: calibration/posterior.parquet).")
+def run(scenario_files, seed, scale, replicates, jobs, executor, scheduler, out_dir, start, end, resume_dir,
+        uncertainty, posterior_file):
     """Simulate each SCENARIO from its baseline population and write results/<run-id>/.
 
     Replicate r of every scenario uses the same child seed of the run's root
-    seed (common random numbers), so paired differences isolate the levers."""
+    seed and the same parameter draw (common random numbers), so paired
+    differences isolate the levers."""
     from .executors import make_executor
     from .runner import resume, run_scenarios
     from .scenario import load_scenario
@@ -95,7 +103,8 @@ def run(scenario_files, seed, scale, replicates, jobs, executor, scheduler, out_
         scenarios = [load_scenario(f, seed=seed, scale=scale, start=start, end=end) for f in scenario_files]
         result = run_scenarios(scenarios, out_dir, replicates=replicates, jobs=jobs, seed=seed,
                                command_line=["zjsim", *sys.argv[1:]], progress=_task_progress(),
-                               executor=make_executor(executor, jobs, scheduler))
+                               executor=make_executor(executor, jobs, scheduler), uncertainty=uncertainty,
+                               posterior=posterior_file)
     except InputError as err:
         raise BadInput(str(err)) from None
     click.echo(_summary(result.table, scenarios[0] if len(scenarios) == 1 else None, seed if seed is not None else scenarios[0].seed))
@@ -107,17 +116,22 @@ def run(scenario_files, seed, scale, replicates, jobs, executor, scheduler, out_
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 def targets(run_dir, fmt):
     """The 2025 target verdict of each scenario in RUN_DIR (median, 5-95% interval, probability)."""
-    from .targets import COLUMNS, load_run, render, target_table
+    from .targets import COLUMNS, load_draws, load_run, render, target_table, uncertainty_note
 
     try:
-        table = target_table(load_run(run_dir))
+        draws = load_draws(run_dir)
+        table = target_table(load_run(run_dir), draws)
     except InputError as err:
         raise BadInput(str(err)) from None
     if table.empty:
         raise BadInput(f"{run_dir}: the run does not reach 2025; targets are judged on 2025 values")
     shown = COLUMNS if fmt != "table" else ["scenario", "indicator", "name_zh", "name_en", "unit", "base_2020",
                                             "target_2025", "comparison", "median", "p05", "p95", "probability", "verdict"]
+    if "from_parameters" in table:
+        shown = shown + ["from_parameters"]
     click.echo(render(table, fmt, shown))
+    if fmt == "table":
+        click.echo("\n" + uncertainty_note(table, draws), err=True)
 
 
 @main.command()
@@ -166,44 +180,64 @@ def report(run_dir, out, scenarios, baseline, png_dir, sweep_dirs):
 
 
 @main.command()
-@click.option("--points", type=click.IntRange(min=2), default=32, show_default=True, help="Sobol design points (rounded up to a power of two).")
-@click.option("--replicates", type=click.IntRange(min=1), default=2, show_default=True, help="Simulations per point (same seeds at every point).")
-@click.option("--scale", type=click.FloatRange(min=1), default=1000.0, show_default=True, help="Persons per row of the calibration runs.")
-@click.option("--local", "local_evaluations", type=click.IntRange(min=0), default=60, show_default=True, help="Local-search (Powell) evaluations after the design.")
+@click.option("--window", "end_year", type=click.Choice(["2022", "2020"]), default="2022", show_default=True,
+              help="Last year of the fit: 2022 (every published point, the shipped posterior) or 2020 (for the "
+                   "out-of-sample check of 2021-2022).")
+@click.option("--particles", type=click.IntRange(min=10, max=5000), default=100, show_default=True,
+              help="ABC-SMC population size.")
+@click.option("--generations", type=click.IntRange(min=1, max=50), default=6, show_default=True,
+              help="ABC-SMC generations (each lowers the acceptance threshold).")
+@click.option("--max-simulations", type=click.IntRange(min=1), default=3000, show_default=True,
+              help="Stop after this many simulations in all.")
+@click.option("--scale", type=click.FloatRange(min=100, max=100000), default=1000.0, show_default=True,
+              help="Persons per row of the calibration runs.")
+@click.option("--checks", type=click.IntRange(min=10, max=1000), default=40, show_default=True,
+              help="Posterior draws simulated afresh for the predictive check.")
 @click.option("--seed", type=int, default=2015, show_default=True)
-@click.option("--checkpoint", type=click.Path(dir_okay=False), default="calibration/checkpoint.jsonl", show_default=True,
-              help="Evaluations so far; an interrupted calibration resumes from it.")
-@click.option("--write/--no-write", default=False, show_default=True,
-              help="Write the fitted values into calibration/params.toml and the report into calibration/fit_report.md.")
-@click.option("--refine", is_flag=True, default=False,
-              help="Start the local search from the values in calibration/params.toml when they beat the design.")
-@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Workers for the design's simulations.")
+@click.option("--checkpoint", type=click.Path(dir_okay=False), default=None,
+              help="pyabc's database of generations so far (default: calibration/abc-WINDOW.db); an interrupted "
+                   "calibration resumes from its last complete generation.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
+              help="Where to write the posterior (default: calibration/posterior.parquet for 2022, "
+                   "calibration/posterior_2020.parquet for 2020); the report goes beside it.")
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes for the simulations.")
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True)
-@click.option("--scheduler", envvar="ZJSIM_SCHEDULER", default=None)
-def calibrate(points, replicates, scale, local_evaluations, seed, checkpoint, refine, write, jobs, executor, scheduler):
-    """Fit behavioural rates so that 2016-2020 from the 2015 baseline reproduces the plan's 2020 actuals."""
+@click.option("--scheduler", envvar="ZJSIM_SCHEDULER", default=None, help="Dask scheduler address (see `run`).")
+def calibrate(end_year, particles, generations, max_simulations, scale, checks, seed, checkpoint, out_file, jobs,
+              executor, scheduler):
+    """Posterior over the behavioural parameters (ABC-SMC, pyabc) from the realised 2016-2022 history.
+
+    Writes the weighted parameter sets (calibration/posterior.parquet) and a fit
+    report with each parameter's posterior-to-prior width and a posterior
+    predictive check of every published moment.  Needs the `calibrate` extra."""
     from pathlib import Path
 
     from .calibration import CALIBRATION_DIR
     from .executors import make_executor
-    from .fit import fit, write_parameters
+    from .fit import calibrate as run_calibration
 
+    end_year = int(end_year)
+    suffix = "" if end_year == 2022 else f"_{end_year}"
+    out = Path(out_file) if out_file else CALIBRATION_DIR / f"posterior{suffix}.parquet"
+    report_path = out.with_name(out.stem.replace("posterior", "posterior_report") + ".md")
+    if report_path == out.with_suffix(".md") and "posterior" not in out.stem:
+        report_path = out.with_name(out.stem + "_report.md")
     try:
-        pool = make_executor(executor, jobs, scheduler) if jobs > 1 or executor == "dask" else None
-        result, text = fit(points, replicates, scale, local_evaluations, seed, Path(checkpoint), pool, refine)
+        text = run_calibration(end_year=end_year, particles=particles, generations=generations,
+                               max_simulations=max_simulations, scale=scale, seed=seed, checks=checks,
+                               checkpoint=Path(checkpoint) if checkpoint else CALIBRATION_DIR / f"abc-{end_year}.db",
+                               executor=make_executor(executor, jobs, scheduler), out=out, report_path=report_path,
+                               progress=lambda line: click.echo(line, err=True))
     except InputError as err:
         raise BadInput(str(err)) from None
     click.echo(text)
-    if write:
-        write_parameters(result)
-        (CALIBRATION_DIR / "fit_report.md").write_text(text, encoding="utf-8")
-        click.echo(f"wrote {CALIBRATION_DIR / 'params.toml'} and {CALIBRATION_DIR / 'fit_report.md'}")
+    click.echo(f"wrote {out} and {report_path}")
 
 
 @main.command()
 @click.argument("scenario_file", metavar="SCENARIO")
 @click.option("--vary", "varied", multiple=True, metavar="NAME=LOW:HIGH",
-              help="A numeric lever or a dotted parameter of params.toml and its range; repeat for more inputs.")
+              help="A numeric lever or a dotted parameter of params.toml and its range, or NAME=prior for the 5-95% range of the parameter's prior (so Sobol indices say which unknowns decide each verdict); repeat for more inputs.")
 @click.option("--sweep-file", default=None, help="A TOML file with a [vary] table of NAME = [LOW, HIGH].")
 @click.option("--method", type=click.Choice(["sobol", "lhs"]), default="sobol", show_default=True)
 @click.option("--samples", type=click.IntRange(min=2), default=16, show_default=True,
@@ -294,7 +328,13 @@ def reproduce(run, out_dir):
 @click.option("--out", "out_dir", default="results", show_default=True, help="Without RUN_DIR: folder that receives the run folder.")
 @click.option("--observed", default=None, metavar="FILE.csv", help="Published points (default: calibration/observed.csv).")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
-def backtest(run_dir, scenario_name, replicates, scale, seed, jobs, out_dir, observed, fmt):
+@click.option("--uncertainty", type=click.Choice(["posterior", "fixed"]), default="posterior", show_default=True,
+              help="Without RUN_DIR. posterior: each pair of replicates draws one parameter set from the calibrated posterior (the same "
+                   "draw in every scenario), so intervals and probabilities include what we do not know about the "
+                   "parameters; fixed: every replicate uses params.toml's values (chance only).")
+@click.option("--posterior", "posterior_file", default=None, metavar="FILE.parquet",
+              help="Without RUN_DIR: posterior to draw from (default: calibration/posterior.parquet).")
+def backtest(run_dir, scenario_name, replicates, scale, seed, jobs, out_dir, observed, fmt, uncertainty, posterior_file):
     """Compare a run with every figure published for 2016-2022 (calibration/observed.csv).
 
     Without RUN_DIR, runs scenarios/realised.toml (from the end-2015 population
@@ -312,7 +352,8 @@ def backtest(run_dir, scenario_name, replicates, scale, seed, jobs, out_dir, obs
         if run_dir is None:
             realised = load_scenario(REPO_ROOT / "scenarios" / "realised.toml", seed=seed, scale=scale)
             result = run_scenarios([realised], out_dir, replicates=replicates, jobs=jobs, seed=seed,
-                                   command_line=["zjsim", *sys.argv[1:]], progress=_task_progress())
+                                   command_line=["zjsim", *sys.argv[1:]], progress=_task_progress(),
+                                   uncertainty=uncertainty, posterior=posterior_file)
             run_dir = str(result.folder)
             click.echo(f"run folder: {run_dir}", err=True)
         frame = load_run(run_dir)

@@ -20,6 +20,7 @@ or on the number of workers.
 """
 
 import concurrent.futures
+import contextlib
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
@@ -59,12 +60,18 @@ class LocalExecutor:
             for key, args in tasks.items():
                 yield key, function(*args)
             return
-        context = multiprocessing.get_context("forkserver")
-        with concurrent.futures.ProcessPoolExecutor(max_workers=self.jobs, mp_context=context,
-                                                    initializer=single_threaded_kernels) as pool:
+        with self.futures() as pool:
             futures = {pool.submit(function, *args): key for key, args in tasks.items()}
             for future in concurrent.futures.as_completed(futures):
                 yield futures[future], future.result()
+
+    @contextlib.contextmanager
+    def futures(self) -> Iterator[concurrent.futures.Executor]:
+        """The pool as a concurrent.futures executor (for pyabc's sampler)."""
+        context = multiprocessing.get_context("forkserver")
+        with concurrent.futures.ProcessPoolExecutor(max_workers=self.jobs, mp_context=context,
+                                                    initializer=single_threaded_kernels) as pool:
+            yield pool
 
 
 class DaskExecutor:
@@ -78,8 +85,10 @@ class DaskExecutor:
         self.address = address or os.environ.get(SCHEDULER_VARIABLE) or None
         self.jobs = jobs
 
-    def map(self, function: Callable, tasks: dict) -> Iterator[tuple]:
-        from distributed import Client, LocalCluster, as_completed
+    @contextlib.contextmanager
+    def client(self):
+        """A client of the scheduler at `address`, or of a LocalCluster of `jobs` workers."""
+        from distributed import Client, LocalCluster
 
         cluster = None
         try:
@@ -92,14 +101,27 @@ class DaskExecutor:
         except OSError as err:
             raise InputError(f"cannot reach the Dask scheduler at {self.address} ({err})", key="--scheduler") from None
         try:
-            futures = {client.submit(call_single_threaded, function, *args, pure=False, retries=2): key
-                       for key, args in tasks.items()}
-            for future in as_completed(futures):
-                yield futures[future], future.result()
+            yield client
         finally:
             client.close()
             if cluster is not None:
                 cluster.close()
+
+    def map(self, function: Callable, tasks: dict) -> Iterator[tuple]:
+        from distributed import as_completed
+
+        with self.client() as client:
+            futures = {client.submit(call_single_threaded, function, *args, pure=False, retries=2): key
+                       for key, args in tasks.items()}
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+
+    @contextlib.contextmanager
+    def futures(self) -> Iterator[concurrent.futures.Executor]:
+        """The cluster as a concurrent.futures executor (for pyabc's sampler); tasks
+        are retried on another worker if theirs dies."""
+        with self.client() as client:
+            yield client.get_executor(pure=False, retries=2)
 
 
 def make_executor(kind: str, jobs: int, scheduler: str | None = None):

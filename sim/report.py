@@ -33,8 +33,8 @@ from .errors import InputError, writable_folder
 from .indicators import BY_ID
 from .reproduce import read_manifest
 from .runner import sha256_file
-from .targets import (FIRST_YEAR, MET, AT_RISK, TARGET_YEAR, compare_table, format_number, indicator_names,
-                      load_run, plan_indicators, target_table)
+from .targets import (FEW_REPLICATES, FIRST_YEAR, MET, AT_RISK, TARGET_YEAR, compare_table, format_number, indicator_names,
+                      load_draws, load_run, plan_indicators, target_table)
 
 # Indicators the report shows beside the plan's, for context (no target).
 CONTEXT = ("resident_population", "labour_force", "employed", "average_wage")
@@ -89,7 +89,7 @@ def read_run(run_dir: str | Path, sweep_dirs: tuple[str, ...] = ()) -> RunFolder
         except Exception as err:  # pyarrow raises several kinds for a damaged file
             raise InputError(f"cannot read targets.parquet ({err.__class__.__name__})", file=str(targets_path)) from None
     elif run.reaches_target_year:
-        run.targets = target_table(frame)
+        run.targets = target_table(frame, load_draws(path))
         run.notes.append("targets.parquet is missing from the run folder: the verdicts were recomputed from "
                          "indicators.parquet with the same rules as `zjsim targets`.")
     if checksums.get("indicators.parquet") not in (None, sha256_file(path / "indicators.parquet")):
@@ -154,6 +154,13 @@ def build_report(run: RunFolder, scenarios: list[str] | None = None, baseline: s
         notes.append("Each scenario has a single replicate: there are no intervals, and the probability of meeting a "
                      "target is 0 or 1 (it only says whether this one run met it). Run with --replicates 20 or more "
                      "for intervals.")
+    elif replicates < FEW_REPLICATES:
+        notes.append(f"Each scenario has {replicates} replicates: with fewer than {FEW_REPLICATES} the 5-95% intervals "
+                     "and the probabilities are rough. Run with --replicates 40 for decisions.")
+    draws = load_draws(run.path)
+    if draws is None:
+        notes.append("The parameters were fixed at calibration/params.toml (--uncertainty fixed): the intervals and "
+                     "probabilities show chance only, not what we do not know about the model's parameters.")
     last_period = frame.loc[frame["period"].str.len() == 7, "period"].max()
     if not run.reaches_target_year:
         notes.append(f"The run ends in {last_period}: the 2025 targets cannot be judged, so the dashboard is left "
@@ -190,13 +197,14 @@ def build_report(run: RunFolder, scenarios: list[str] | None = None, baseline: s
         figures["comparison"] = charts.comparison_chart(comparison["panels"], styles)
 
     context = {
-        "run": _run_facts(run, chosen, replicates, last_period),
+        "run": _run_facts(run, chosen, replicates, last_period, draws),
         "notes": notes,
         "scenarios": chosen,
         "baseline": baseline,
         "replicates": replicates,
         "overview": overview,
         "dashboard": dashboard,
+        "dashboard_has_parameters": run.targets is not None and "from_parameters" in run.targets,
         "fans": fans,
         "comparison": comparison,
         "sensitivity": [_sensitivity(sweep, plans, names) for sweep in run.sweeps],
@@ -212,7 +220,7 @@ def _short(name_en: str) -> str:
     return name_en.split(" (")[0]
 
 
-def _run_facts(run: RunFolder, chosen: list[str], replicates: int, last_period: str) -> dict:
+def _run_facts(run: RunFolder, chosen: list[str], replicates: int, last_period: str, draws: list[int] | None) -> dict:
     manifest = run.manifest
     descriptions = {}
     for record in manifest.get("scenarios", []):
@@ -229,6 +237,9 @@ def _run_facts(run: RunFolder, chosen: list[str], replicates: int, last_period: 
         "finished": manifest.get("finished_at", "unknown"),
         "scenarios": [{"name": name, "description": descriptions.get(name, "")} for name in chosen],
         "replicates": replicates,
+        "uncertainty": (f"posterior: {len(set(draws))} parameter sets drawn from {_posterior_name(manifest)}, "
+                        "two replicates each, the same in every scenario" if draws is not None
+                        else "fixed: the parameters of calibration/params.toml in every replicate (chance only)"),
         "scale": manifest.get("scale"),
         "seed": manifest.get("seed"),
         "window": f"{manifest.get('start', '?')} to {manifest.get('end', last_period)}",
@@ -237,6 +248,11 @@ def _run_facts(run: RunFolder, chosen: list[str], replicates: int, last_period: 
         "python": manifest.get("python", "?"),
         "packages": ", ".join(f"{k} {v}" for k, v in manifest.get("packages", {}).items() if v),
     }
+
+
+def _posterior_name(manifest: dict) -> str:
+    record = manifest.get("uncertainty") or {}
+    return f"{record.get('posterior', '?')} (SHA-256 {str(record.get('posterior_sha256', ''))[:12]})"
 
 
 def _dashboard(run: RunFolder, chosen: list[str], plans: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -276,7 +292,14 @@ def _dashboard_row(scenario: str, row: pd.Series) -> dict:
         "interval": replicates > 1, "probability": float(row["probability"]),
         "probability_text": f"{row['probability']:.0%}", "probability_exact": repr(float(row["probability"])),
         "verdict": row["verdict"], "verdict_class": row["verdict"].replace(" ", "-"), "replicates": replicates,
+        "from_parameters": _share(row.get("from_parameters", float("nan"))),
     }
+
+
+def _share(value) -> str:
+    """The share of a spread that comes from the parameters, as the page shows it."""
+    value = float(value)
+    return "-" if value != value else f"{value:.0%}"
 
 
 def _bands(frame: pd.DataFrame, plans: list[dict]) -> dict[str, dict[str, charts.Bands]]:

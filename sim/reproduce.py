@@ -78,8 +78,14 @@ def reproduce(run: str | Path, out_dir: str | Path = "results") -> Report:
     _compare_versions(manifest, report)
     with tempfile.TemporaryDirectory(prefix="zjsim-reproduce-") as scratch:
         scenarios = scenarios_from_records(manifest["scenarios"], manifest["scale"], Path(scratch))
+        uncertainty = manifest.get("uncertainty") or {"mode": "fixed"}
+        if not isinstance(uncertainty, dict):
+            raise InputError("manifest entry is malformed; expected a table", file=str(folder / "manifest.json"),
+                             key="uncertainty")
+        _compare_posterior(uncertainty, report)
         result = run_scenarios(scenarios, out_dir, replicates=len(manifest["replicates"]), jobs=1,
-                               seed=manifest["seed"], command_line=["zjsim", "reproduce", str(run)])
+                               seed=manifest["seed"], command_line=["zjsim", "reproduce", str(run)],
+                               uncertainty=uncertainty)
     report.folder = result.folder
     for name, expected in manifest["outputs"].items():
         new = result.folder / name
@@ -117,6 +123,19 @@ def _first_differences(a: Path, b: Path, limit: int = 5) -> list[str]:
         where = ", ".join(f"{k}={record[k]}" for k in keys)
         lines.append(f"    {where}: recorded {record['value_recorded']}, rerun {record['value_rerun']}")
     return lines
+
+
+def _compare_posterior(uncertainty: dict, report: Report) -> None:
+    """The rerun uses the parameter values the manifest recorded; say so when the
+    posterior shipped here is not the one the run drew from."""
+    if uncertainty.get("mode") != "posterior":
+        return
+    from .posterior import POSTERIOR
+
+    here = sha256_file(POSTERIOR) if POSTERIOR.exists() else None
+    if uncertainty.get("posterior_sha256") != here:
+        report.warnings.append("the run drew from another posterior than calibration/posterior.parquet here; "
+                               "the rerun uses the parameter values recorded in the manifest")
 
 
 def _compare_versions(manifest: dict, report: Report) -> None:

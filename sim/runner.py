@@ -56,9 +56,10 @@ class RunResult:
 
 
 def simulate(scenario: Scenario, replicate: int, seed: np.random.SeedSequence, calibration: Calibration | None = None,
-             progress: Callable[[int], None] | None = None) -> list[tuple]:
-    """Rows (scenario, replicate, period, indicator, value) of one replicate: annual then monthly."""
-    calibration = calibration or _calibration(scenario.baseline_year)
+             progress: Callable[[int], None] | None = None, parameters: dict[str, float] | None = None) -> list[tuple]:
+    """Rows (scenario, replicate, period, indicator, value) of one replicate: annual then monthly.
+    `parameters` replaces behavioural parameters of the calibration (a posterior draw)."""
+    calibration = (calibration or _calibration(scenario.baseline_year)).with_parameters(parameters)
     model = LabourModel(seed=seed, scale=scenario.scale, policy=scenario.levers, calibration=calibration)
     model.run_until(scenario.end, progress)
     annual = [(scenario.name, replicate, f"{year:04d}", key, value) for year, key, value in model.recorder.annual()]
@@ -72,8 +73,9 @@ def _calibration(baseline_year: int = 2020) -> Calibration:
     return Calibration.load(baseline_year=baseline_year)
 
 
-def _task(scenario: Scenario, replicate: int, seed: np.random.SeedSequence) -> tuple[int, list[tuple]]:
-    return replicate, simulate(scenario, replicate, seed)
+def _task(scenario: Scenario, replicate: int, seed: np.random.SeedSequence,
+          parameters: dict[str, float] | None = None) -> tuple[int, list[tuple]]:
+    return replicate, simulate(scenario, replicate, seed, parameters=parameters)
 
 
 def rows_to_table(rows: list[tuple]) -> pa.Table:
@@ -122,7 +124,7 @@ def _run_id(scenario: Scenario | None, seed: int, started: dt.datetime, out_dir:
 
 def run_scenarios(scenarios: list[Scenario], out_dir: str | Path = "results", *, replicates: int = 1, jobs: int = 1,
                   seed: int | None = None, command_line: list[str] | None = None, progress=None,
-                  executor=None) -> RunResult:
+                  executor=None, uncertainty: str | dict = "fixed", posterior: str | Path | None = None) -> RunResult:
     """Simulate every scenario `replicates` times into one run folder, written atomically.
 
     All scenarios share the run's root seed (`seed`, else the first scenario's),
@@ -147,8 +149,15 @@ def run_scenarios(scenarios: list[Scenario], out_dir: str | Path = "results", *,
                          "a run compares scenarios from one baseline")
     if replicates < 1 or jobs < 1:
         raise InputError("--replicates and --jobs must be at least 1")
-    out_dir = writable_folder(out_dir)
     root_seed = scenarios[0].seed if seed is None else seed
+    from .posterior import replicate_parameters, uncertainty_record
+
+    if isinstance(uncertainty, dict):
+        replicate_parameters(uncertainty, replicates)  # checked before anything is written
+        parameters = uncertainty
+    else:
+        parameters = uncertainty_record(uncertainty, replicates, root_seed, posterior)
+    out_dir = writable_folder(out_dir)
     started = dt.datetime.now(dt.timezone.utc)
     run_id = _run_id(scenarios[0] if len(scenarios) == 1 else None, root_seed, started, out_dir)
     staging = out_dir / f".incomplete-{run_id}"
@@ -159,6 +168,7 @@ def run_scenarios(scenarios: list[Scenario], out_dir: str | Path = "results", *,
         "seed": root_seed,
         "replicates": replicates,
         "scale": scenarios[0].scale,
+        "uncertainty": parameters,
         "started_at": started.isoformat(timespec="seconds"),
         "command_line": command_line if command_line is not None else sys.argv,
     }
@@ -200,8 +210,12 @@ def _write_part(staging: Path, key: tuple[int, int], rows: list[tuple]) -> None:
 
 def _execute(staging: Path, scenarios: list[Scenario], request: dict, executor, jobs: int, progress) -> RunResult:
     """Run the tasks that have no part yet, streaming each to disk, then assemble the run folder."""
+    from .posterior import replicate_parameters
+
     calibration = _calibration(scenarios[0].baseline_year)
     seeds = replicate_seeds(request["seed"], request["replicates"])
+    uncertainty = request.get("uncertainty", {"mode": "fixed"})
+    parameters = replicate_parameters(uncertainty, request["replicates"])
     tasks = [(i, r) for i in range(len(scenarios)) for r in range(request["replicates"])]
     todo = [key for key in tasks if not _part(staging, key).exists()]
     done_before = len(tasks) - len(todo)
@@ -217,9 +231,9 @@ def _execute(staging: Path, scenarios: list[Scenario], request: dict, executor, 
                 progress(done, months, "months")
 
         for i, r in todo:
-            _write_part(staging, (i, r), simulate(scenarios[i], r, seeds[r], calibration, step))
+            _write_part(staging, (i, r), simulate(scenarios[i], r, seeds[r], calibration, step, parameters[r]))
     else:
-        work = {(i, r): (scenarios[i], r, seeds[r]) for i, r in todo}
+        work = {(i, r): (scenarios[i], r, seeds[r], parameters[r]) for i, r in todo}
         for count, (key, (_, rows)) in enumerate(executor.map(_task, work), start=1):
             _write_part(staging, key, rows)
             if progress:
@@ -231,7 +245,8 @@ def _execute(staging: Path, scenarios: list[Scenario], request: dict, executor, 
     if all(s.end >= parse_month("2025-12") for s in scenarios):
         from .targets import target_table
 
-        pq.write_table(pa.Table.from_pandas(target_table(table.to_pandas()), preserve_index=False), staging / "targets.parquet")
+        targets = target_table(table.to_pandas(), uncertainty.get("draws"))
+        pq.write_table(pa.Table.from_pandas(targets, preserve_index=False), staging / "targets.parquet")
         outputs.append("targets.parquet")
     started = dt.datetime.fromisoformat(request["started_at"])
     finished = dt.datetime.now(dt.timezone.utc)
@@ -243,6 +258,7 @@ def _execute(staging: Path, scenarios: list[Scenario], request: dict, executor, 
             {"replicate": r, "entropy": str(s.entropy), "spawn_key": list(s.spawn_key)} for r, s in enumerate(seeds)
         ],
         "scale": request["scale"],
+        "uncertainty": uncertainty,
         "jobs": jobs,
         "executor": executor.name,
         "start": format_month(min(s.start for s in scenarios)),

@@ -39,8 +39,27 @@ class Input:
         return "." not in self.name
 
 
+_PRIOR = re.compile(r"^(?P<name>[\w.\[\]]+)=prior$")
+
+
+def prior_range(name: str) -> Input:
+    """A parameter varied over its prior's 5-95% range (calibration/params.toml)."""
+    from .priors import read_priors
+
+    priors = {p.name: p for p in read_priors(_calibration().params)}
+    if name not in priors:
+        raise InputError(f"--vary {name}=prior: no prior for {name!r}; parameters with a prior are listed in "
+                         "calibration/params.toml (vector elements as name[i])", key="--vary")
+    lo, hi = priors[name].quantiles([0.05, 0.95])
+    return Input(name, float(lo), float(hi))
+
+
 def parse_vary(text: str) -> Input:
-    """'training_volume=0.5:2' or 'separations.quit_rate=0.0005:0.002'."""
+    """'training_volume=0.5:2', 'separations.quit_rate=0.0005:0.002', or
+    'separations.quit_rate=prior' (the 5-95% range of its prior)."""
+    prior = _PRIOR.match(text.strip())
+    if prior:
+        return prior_range(prior["name"])
     match = _VARY.match(text.strip())
     if not match:
         raise InputError(f"--vary {text!r} is not NAME=LOW:HIGH", key="--vary")
@@ -55,9 +74,9 @@ def parse_vary(text: str) -> Input:
         if lever.lo is not None and (item.lo < lever.lo or item.hi > lever.hi):
             raise InputError(f"--vary {item.name}: the range must lie within {lever.lo:g} to {lever.hi:g}", key="--vary")
     else:
-        from .fit import _KEY
+        from .calibration import ELEMENT
 
-        match = _KEY.match(item.name)
+        match = ELEMENT.match(item.name)
         if not match or match["name"] not in _calibration().params.entries:
             raise InputError(f"--vary {item.name}: no such parameter in calibration/params.toml", key="--vary")
     return item
@@ -79,8 +98,14 @@ def read_sweep_file(path: str) -> list[Input]:
         raise InputError("expected a non-empty [vary] table of NAME = [LOW, HIGH] and nothing else", file=path, key="vary")
     inputs = []
     for name, bounds in data["vary"].items():
+        if bounds == "prior":
+            try:
+                inputs.append(parse_vary(f"{name}=prior"))
+            except InputError as err:
+                raise InputError(str(err), file=path, key=f"vary.{name}") from None
+            continue
         if not (isinstance(bounds, list) and len(bounds) == 2 and all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds)):
-            raise InputError(f"value {bounds!r} is not allowed; expected [LOW, HIGH]", file=path, key=f"vary.{name}")
+            raise InputError(f"value {bounds!r} is not allowed; expected [LOW, HIGH] or \"prior\"", file=path, key=f"vary.{name}")
         try:
             inputs.append(parse_vary(f"{name}={bounds[0]}:{bounds[1]}"))
         except InputError as err:
@@ -106,8 +131,6 @@ def _problem(inputs: list[Input]) -> dict:
 
 def point_task(scenario: Scenario, inputs: list[Input], x: np.ndarray, replicate: int, seed) -> dict[str, float]:
     """One design point, one replicate: each plan indicator's judged value and whether it meets its target."""
-    from .fit import with_parameters
-
     levers = dict(scenario.levers.schedules)
     params = {}
     for item, value in zip(inputs, x):
@@ -115,9 +138,7 @@ def point_task(scenario: Scenario, inputs: list[Input], x: np.ndarray, replicate
             levers[item.name] = Schedule(((scenario.start, float(value)),))
         else:
             params[item.name] = float(value)
-    calibration = _calibration()
-    if params:
-        calibration = replace(calibration, params=with_parameters(calibration.params, params))
+    calibration = _calibration().with_parameters(params)
     varied = replace(scenario, levers=Levers(schedules=levers, minimum_wage=scenario.levers.minimum_wage))
     frame = rows_to_table(simulate(varied, replicate, seed, calibration)).to_pandas()
     out = {}

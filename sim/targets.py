@@ -82,15 +82,23 @@ def verdict(probability: float) -> str:
     return "met" if probability >= MET else "at risk" if probability >= AT_RISK else "missed"
 
 
-def target_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """The verdict table of a run's indicators (all scenarios)."""
+def target_table(frame: pd.DataFrame, draws: list[int] | None = None) -> pd.DataFrame:
+    """The verdict table of a run's indicators (all scenarios).
+
+    With `draws` (the posterior draw of each replicate, from the manifest of a
+    run under `--uncertainty posterior`) the interval and the probability
+    include the parameters' uncertainty, and `from_parameters` says which share
+    of the spread comes from them rather than from chance (`sim.posterior.variance_split`)."""
+    from .posterior import variance_split
+
     rows = []
     scenarios = list(dict.fromkeys(frame["scenario"]))
     for plan in plan_indicators():
         values = judged_values(frame, plan)
         target = float(plan["target_2025"])
         for scenario in scenarios:
-            v = values.loc[values["scenario"] == scenario, "value"].to_numpy(dtype=float)
+            chosen = values[values["scenario"] == scenario]
+            v = chosen["value"].to_numpy(dtype=float)
             if len(v) == 0:
                 continue
             probability = float(meets(v, target, plan["comparison"]).mean())
@@ -101,7 +109,11 @@ def target_table(frame: pd.DataFrame) -> pd.DataFrame:
                 "median": float(np.median(v)), "p05": float(np.percentile(v, 5)), "p95": float(np.percentile(v, 95)),
                 "probability": probability, "verdict": verdict(probability), "replicates": len(v),
             })
-    return pd.DataFrame(rows, columns=COLUMNS)
+            if draws is not None and len(draws) > chosen["replicate"].max():
+                groups = np.asarray(draws)[chosen["replicate"].to_numpy()]
+                rows[-1]["from_parameters"] = variance_split(v, groups)
+    table = pd.DataFrame(rows, columns=COLUMNS + (["from_parameters"] if draws is not None else []))
+    return table
 
 
 def compare_table(frame: pd.DataFrame, baseline: str, years: list[int]) -> pd.DataFrame:
@@ -142,6 +154,45 @@ def compare_table(frame: pd.DataFrame, baseline: str, years: list[int]) -> pd.Da
     order = {name: i for i, name in enumerate(scenarios)}
     return table.sort_values(["indicator", "period", "scenario"], key=lambda c: c.map(order) if c.name == "scenario" else c,
                              kind="stable").reset_index(drop=True)
+
+
+FEW_REPLICATES = 20  # below this, the 5-95% interval and the probability rest on too few runs
+
+
+def uncertainty_note(table: pd.DataFrame, draws: list[int] | None) -> str:
+    """One paragraph under a verdict table: what its spread includes, and a caution for few replicates."""
+    replicates = int(table["replicates"].min()) if len(table) else 0
+    if draws is None:
+        note = ("Parameters fixed at calibration/params.toml: the intervals and probabilities show chance only, "
+                "not what we do not know about the parameters (run with --uncertainty posterior).")
+    else:
+        share = table["from_parameters"].median()
+        note = (f"Parameters drawn from the posterior ({len(set(draws))} draws, two replicates each): the intervals "
+                f"and probabilities include parameter uncertainty; from_parameters is the share of each spread that "
+                f"comes from the parameters (median {share:.0%}), the rest is chance.")
+    if replicates < FEW_REPLICATES:
+        note += (f" Caution: {replicates} replicate(s); with fewer than {FEW_REPLICATES} the 5-95% interval and the "
+                 "probability are rough (use --replicates 40 for decisions).")
+    return note
+
+
+def load_draws(folder: str | Path) -> list[int] | None:
+    """The posterior draw of each replicate, from a run folder's manifest (None
+    for a run with fixed parameters or without a readable record)."""
+    path = Path(folder) / "manifest.json"
+    try:
+        record = json.loads(path.read_text(encoding="utf-8")).get("uncertainty") or {}
+    except (OSError, ValueError, AttributeError):
+        return None
+    draws = record.get("draws") if isinstance(record, dict) and record.get("mode") == "posterior" else None
+    if not isinstance(draws, list) or not all(isinstance(d, int) and not isinstance(d, bool) for d in draws):
+        return None
+    return draws
+
+
+def uncertainty_mode(folder: str | Path) -> str:
+    """'posterior' or 'fixed' (runs made before the posterior existed are fixed)."""
+    return "posterior" if load_draws(folder) is not None else "fixed"
 
 
 def load_run(folder: str | Path) -> pd.DataFrame:
