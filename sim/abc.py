@@ -27,6 +27,7 @@ imports it, and running scenarios with the shipped posterior does not.
 import contextlib
 import hashlib
 import json
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -104,15 +105,38 @@ def _settings_fingerprint(priors: list[Prior], moments: list[Moment], settings: 
 
 
 @contextlib.contextmanager
-def _sampler(executor, jobs: int):
-    """A pyabc sampler over this process, a local process pool or a Dask cluster."""
+def _sampler(executor):
+    """A pyabc sampler over this process, a local process pool or a Dask cluster,
+    and whether its simulations run in workers (which use one kernel thread each)."""
     import pyabc
 
-    if executor is None or (getattr(executor, "name", "") == "local" and executor.jobs == 1):
+    if executor is None or (executor.name == "local" and executor.jobs == 1):
         yield pyabc.SingleCoreSampler(), False
         return
     with executor.futures() as pool:
-        yield pyabc.ConcurrentFutureSampler(pool, client_max_jobs=max(jobs, executor.jobs)), True
+        yield pyabc.ConcurrentFutureSampler(pool, client_max_jobs=executor.jobs), True
+
+
+class _Progress(logging.Handler):
+    """pyabc's own lines on each generation ("t: 2, eps: 1.9e+01.", "Accepted: ...") to our progress callback."""
+
+    def __init__(self, progress: Callable[[str], None]):
+        super().__init__(logging.INFO)
+        self.progress = progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name == "ABC":
+            self.progress(record.getMessage())
+
+
+def _forward_progress(progress: Callable[[str], None] | None) -> None:
+    root = logging.getLogger("ABC")  # pyabc's loggers are ABC and ABC.<part>
+    root.handlers = [_Progress(progress)] if progress else []
+    root.propagate = False
+    root.setLevel(logging.INFO if progress else logging.WARNING)
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith("ABC."):
+            logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def infer(simulate: Callable[[dict, np.random.SeedSequence], dict], priors: list[Prior], moments: list[Moment], *,
@@ -124,10 +148,7 @@ def infer(simulate: Callable[[dict, np.random.SeedSequence], dict], priors: list
         import pyabc
     except ImportError:
         raise InputError("calibration needs the inference library: pip install -e '.[calibrate]'") from None
-    import logging
-
-    for name in ("ABC", "Sampler", "Epsilon", "Distance", "Acceptor", "Population", "Transitions", "History"):
-        logging.getLogger(f"ABC.{name}" if name != "ABC" else name).setLevel(logging.WARNING)
+    _forward_progress(progress)
     if not priors:
         raise InputError("nothing to calibrate: no parameter has a prior")
     database = Path(database)
@@ -148,7 +169,7 @@ def infer(simulate: Callable[[dict, np.random.SeedSequence], dict], priors: list
                                    for i, p in enumerate(priors)})
     started = time.monotonic()
     np.random.seed(seed % 2**32)  # pyabc draws its proposals from numpy's global generator
-    with _sampler(executor, 1) as (sampler, parallel):
+    with _sampler(executor) as (sampler, parallel):
         model = _Model(simulate, priors, moments, seed, one_thread=parallel)
         abc = pyabc.ABCSMC(model, prior, _distance(moments), population_size=particles, sampler=sampler)
         url = f"sqlite:///{database.resolve()}"

@@ -107,7 +107,8 @@ def run(scenario_files, seed, scale, replicates, jobs, executor, scheduler, out_
                                posterior=posterior_file)
     except InputError as err:
         raise BadInput(str(err)) from None
-    click.echo(_summary(result.table, scenarios[0] if len(scenarios) == 1 else None, seed if seed is not None else scenarios[0].seed))
+    click.echo(_summary(result.table, scenarios[0] if len(scenarios) == 1 else None,
+                        seed if seed is not None else scenarios[0].seed, uncertainty))
     click.echo(f"\nrun folder: {result.folder}  ({result.seconds:.1f} s)")
 
 
@@ -143,7 +144,7 @@ def compare(run_dirs, baseline, years, fmt):
     """Scenarios side by side with their paired difference against the baseline."""
     import pandas as pd
 
-    from .targets import compare_table, load_run, render
+    from .targets import FEW_REPLICATES, compare_table, load_run, render, uncertainty_mode
 
     try:
         frame = pd.concat([load_run(d) for d in run_dirs], ignore_index=True)
@@ -151,6 +152,13 @@ def compare(run_dirs, baseline, years, fmt):
     except InputError as err:
         raise BadInput(str(err)) from None
     click.echo(render(table, fmt))
+    if fmt == "table" and len(table):
+        modes = {uncertainty_mode(d) for d in run_dirs}
+        note = ("The paired differences include parameter uncertainty (posterior draws shared by the scenarios)."
+                if modes == {"posterior"} else "Parameters fixed in at least one run: the intervals show chance only.")
+        if table["replicates"].min() < FEW_REPLICATES:
+            note += f" Caution: fewer than {FEW_REPLICATES} replicates; the intervals are rough."
+        click.echo("\n" + note, err=True)
 
 
 @main.command()
@@ -405,7 +413,7 @@ def show(scenario_file):
     click.echo(json.dumps(describe(_load(scenario_file)), indent=2, ensure_ascii=False))
 
 
-def _summary(table, scenario, seed) -> str:
+def _summary(table, scenario, seed, uncertainty: str = "fixed") -> str:
     """2020 and the last year (or last month) of the main indicators, per scenario
     (medians over replicates)."""
     frame = table.to_pandas()
@@ -417,7 +425,8 @@ def _summary(table, scenario, seed) -> str:
     medians = frame[frame["period"].isin([years[0], last])].groupby(["scenario", "indicator", "period"])["value"].median()
     columns = [(names[0], years[0], years[0])] + [(name, last, f"{name} {last}" if len(names) > 1 else last) for name in names]
     scale = f", scale {scenario.scale:g}" if scenario else ""
-    lines = [f"scenario(s) {', '.join(names)}: seed {seed}{scale}, {replicates} replicate(s)",
+    parameters = "parameters drawn from the posterior" if uncertainty == "posterior" else "parameters fixed"
+    lines = [f"scenario(s) {', '.join(names)}: seed {seed}{scale}, {replicates} replicate(s), {parameters}",
              f"{'indicator':<30} {'unit':<14}" + "".join(f"{label:>{max(12, len(label) + 1)}}" for _, _, label in columns)]
     for key in SUMMARY:
         cells = []

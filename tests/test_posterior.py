@@ -95,7 +95,7 @@ def test_the_variance_split_separates_parameters_from_chance():
 
 
 def test_a_posterior_at_the_shipped_values_gives_the_fixed_run_byte_for_byte(tmp_path, priors):
-    scenario = load_scenario("scenarios/baseline.toml", scale=3000, end="2022-12")
+    scenario = load_scenario("scenarios/baseline.toml", scale=10000, end="2022-12")
     path = posterior_file(tmp_path / "p.parquet", [shipped_values(priors)] * 3)
     fixed = run_scenarios([scenario], tmp_path / "fixed", replicates=2, uncertainty="fixed")
     drawn = run_scenarios([scenario], tmp_path / "posterior", replicates=2, uncertainty="posterior", posterior=path)
@@ -114,10 +114,10 @@ def _spread_posterior(tmp_path, priors, n=6):
 
 def test_posterior_draws_keep_common_random_numbers_across_scenarios(tmp_path, priors):
     path = _spread_posterior(tmp_path, priors)
-    base = load_scenario("scenarios/baseline.toml", scale=3000, end="2022-12")
+    base = load_scenario("scenarios/baseline.toml", scale=10000, end="2022-12")
     twin_file = tmp_path / "twin.toml"
     twin_file.write_text('format = 1\nname = "twin"\nextends = "%s"\n' % (CALIBRATION_DIR.parent / "scenarios/baseline.toml"))
-    twin = load_scenario(twin_file, scale=3000, end="2022-12")
+    twin = load_scenario(twin_file, scale=10000, end="2022-12")
     result = run_scenarios([base, twin], tmp_path / "out", replicates=4, uncertainty="posterior", posterior=path)
     frame = result.table.to_pandas()
     wide = frame.pivot_table(index=["replicate", "period", "indicator"], columns="scenario", values="value")
@@ -130,7 +130,7 @@ def test_targets_split_the_spread_only_under_the_posterior(tmp_path, priors):
     from sim.targets import load_draws, target_table
 
     path = _spread_posterior(tmp_path, priors)
-    scenario = load_scenario("scenarios/baseline.toml", scale=3000)
+    scenario = load_scenario("scenarios/baseline.toml", scale=10000)
     result = run_scenarios([scenario], tmp_path, replicates=4, uncertainty="posterior", posterior=path)
     draws = load_draws(result.folder)
     table = target_table(result.table.to_pandas(), draws)
@@ -143,7 +143,7 @@ def test_reproduce_uses_the_recorded_draws_even_without_the_posterior_file(tmp_p
     from sim.reproduce import reproduce
 
     path = _spread_posterior(tmp_path, priors)
-    scenario = load_scenario("scenarios/baseline.toml", scale=3000, end="2021-12")
+    scenario = load_scenario("scenarios/baseline.toml", scale=10000, end="2021-12")
     result = run_scenarios([scenario], tmp_path / "runs", replicates=2, uncertainty="posterior", posterior=path)
     path.unlink()
     report = reproduce(result.folder, tmp_path / "again")
@@ -158,7 +158,7 @@ def test_a_damaged_uncertainty_record_is_refused():
 
 
 def test_a_missing_posterior_says_how_to_make_one(tmp_path):
-    scenario = load_scenario("scenarios/baseline.toml", scale=3000)
+    scenario = load_scenario("scenarios/baseline.toml", scale=10000)
     with pytest.raises(InputError, match="zjsim calibrate"):
         run_scenarios([scenario], tmp_path, uncertainty="posterior", posterior=tmp_path / "none.parquet")
     assert not any(tmp_path.iterdir())  # nothing written
