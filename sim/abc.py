@@ -5,8 +5,13 @@ published moments), written against any simulator so that it can be tested on
 a toy with a known answer.
 
 * Parameters have independent priors (`sim.priors.Prior`, uniform or
-  log-uniform); pyabc sees them as p000, p001, ... and the simulator gets the
-  real names.
+  log-uniform).  pyabc works on the unit cube: it sees p000, p001, ... each
+  uniform on [0, 1], and a coordinate u stands for the prior's quantile u
+  (the inverse of its distribution function).  Every coordinate then has the
+  same scale and a flat prior, which keeps pyabc's Gaussian proposals and
+  importance weights well conditioned (on the raw scale, rates spanning
+  decades made the proposal densities underflow to zero in 24 dimensions).
+  The simulator gets the real names and values.
 * Each moment has an observed value and a standard deviation (its data
   uncertainty); the distance is the Euclidean norm of the standardised
   errors, (simulated - observed) / sd.  A simulation that fails or returns a
@@ -65,11 +70,19 @@ def parameter_seed(seed: int, values: np.ndarray) -> np.random.SeedSequence:
     return np.random.SeedSequence([seed % 2**63, int.from_bytes(digest[:8], "little")])
 
 
+def to_values(priors: list[Prior], unit: np.ndarray) -> np.ndarray:
+    """Unit-cube coordinates (rows of draws, or one draw) to parameter values: each prior's quantile."""
+    unit = np.clip(np.asarray(unit, dtype=float), 0.0, 1.0)
+    columns = [p.frozen().ppf(unit[..., i]) for i, p in enumerate(priors)]
+    return np.stack(columns, axis=-1)
+
+
 class _Model:
     """The simulator as pyabc calls it: pyabc's parameter dict in, a dict of moments out."""
 
     def __init__(self, simulate: Callable, priors: list[Prior], moments: list[Moment], seed: int, one_thread: bool):
         self.simulate, self.seed, self.one_thread = simulate, seed, one_thread
+        self.priors = priors
         self.names = [p.name for p in priors]
         self.moments = [m.name for m in moments]
 
@@ -78,7 +91,7 @@ class _Model:
             from .executors import single_threaded_kernels
 
             single_threaded_kernels()
-        x = np.array([float(pars[f"p{i:03d}"]) for i in range(len(self.names))])
+        x = to_values(self.priors, np.array([float(pars[f"p{i:03d}"]) for i in range(len(self.names))]))
         try:
             out = self.simulate(dict(zip(self.names, x)), parameter_seed(self.seed, x))
         except (ArithmeticError, ValueError, IndexError, InputError):
@@ -101,7 +114,8 @@ def _distance(moments: list[Moment]):
 
 
 def _settings_fingerprint(priors: list[Prior], moments: list[Moment], settings: dict) -> dict:
-    return {"priors": [asdict(p) for p in priors], "moments": [asdict(m) for m in moments], "settings": settings}
+    return {"priors": [asdict(p) for p in priors], "moments": [asdict(m) for m in moments], "settings": settings,
+            "coordinates": "unit cube of prior quantiles"}
 
 
 @contextlib.contextmanager
@@ -139,6 +153,15 @@ def _forward_progress(progress: Callable[[str], None] | None) -> None:
             logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def _wall_time(populations: pd.DataFrame, started: float) -> float:
+    """Seconds spent on all generations, over every session of a resumed
+    calibration (pyabc records each generation's wall time, idle time excluded)."""
+    recorded = pd.to_numeric(populations.get("wall_time"), errors="coerce")
+    if recorded is None or recorded.isna().all():
+        return time.monotonic() - started
+    return float(recorded.fillna(0).sum())
+
+
 def infer(simulate: Callable[[dict, np.random.SeedSequence], dict], priors: list[Prior], moments: list[Moment], *,
           particles: int, generations: int, max_simulations: int, database: Path, seed: int, executor=None,
           settings: dict | None = None, progress: Callable[[str], None] | None = None) -> Inference:
@@ -164,9 +187,7 @@ def infer(simulate: Callable[[dict, np.random.SeedSequence], dict], priors: list
             raise InputError("the checkpoint was made with other priors, moments or settings; delete it to start "
                              "afresh or give another --checkpoint", file=str(database))
     database.parent.mkdir(parents=True, exist_ok=True)
-    prior = pyabc.Distribution(**{f"p{i:03d}": (pyabc.RV("uniform", p.lo, p.hi - p.lo) if p.dist == "uniform"
-                                                 else pyabc.RV("loguniform", p.lo, p.hi))
-                                   for i, p in enumerate(priors)})
+    prior = pyabc.Distribution(**{f"p{i:03d}": pyabc.RV("uniform", 0.0, 1.0) for i in range(len(priors))})
     started = time.monotonic()
     np.random.seed(seed % 2**32)  # pyabc draws its proposals from numpy's global generator
     with _sampler(executor) as (sampler, parallel):
@@ -186,11 +207,12 @@ def infer(simulate: Callable[[dict, np.random.SeedSequence], dict], priors: list
     if history.max_t < 0:
         raise InputError("the calibration did not complete a generation; give it more --max-simulations")
     frame, weights = history.get_distribution(m=0, t=history.max_t)
-    particles_frame = pd.DataFrame({p.name: frame[f"p{i:03d}"].to_numpy(float) for i, p in enumerate(priors)})
+    unit = np.column_stack([frame[f"p{i:03d}"].to_numpy(float) for i in range(len(priors))])
+    particles_frame = pd.DataFrame(to_values(priors, unit), columns=[p.name for p in priors])
     particles_frame["weight"] = np.asarray(weights, dtype=float) / np.sum(weights)
     populations = history.get_all_populations()
     distances = history.get_weighted_distances(t=history.max_t)["distance"].to_numpy(float)
     return Inference(particles=particles_frame, distances=distances,
                      epsilons=[float(e) for e in populations.loc[populations["t"] >= 0, "epsilon"]],
-                     simulations=int(history.total_nr_simulations), seconds=time.monotonic() - started,
+                     simulations=int(history.total_nr_simulations), seconds=_wall_time(populations, started),
                      generations=history.max_t + 1)

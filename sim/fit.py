@@ -261,7 +261,7 @@ def report_text(priors: list[Prior], inference: Inference, frame: pd.DataFrame, 
         f"{metadata['scale']:g}, ABC-SMC (pyabc) with {metadata['particles']} particles.",
         "",
         f"- Cost: {inference.simulations} simulations in {inference.generations} generations, "
-        f"{inference.seconds / 60:.1f} min of inference (this session) and {check_seconds / 60:.1f} min for the "
+        f"{inference.seconds / 60:.1f} min of inference (all sessions) and {check_seconds / 60:.1f} min for the "
         f"predictive check ({metadata['checks']} posterior draws); epsilon by generation: "
         + ", ".join(f"{e:.3g}" for e in inference.epsilons) + ".",
         f"- {len(INFERRED)} parameters inferred against {len(moments)} moments ({informative} informative: the "
