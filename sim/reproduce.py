@@ -11,10 +11,11 @@ rows are reported.
 """
 
 import json
+import posixpath
 import tempfile
 from dataclasses import dataclass, field
 from importlib import metadata
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
@@ -48,27 +49,83 @@ def read_manifest(path: str | Path) -> tuple[Path, dict]:
         raise InputError("manifest.json not found", file=str(manifest_path)) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise InputError(f"manifest is not valid JSON ({err})", file=str(manifest_path)) from None
-    for key in ("scenarios", "seed", "replicates", "scale", "outputs"):
-        if key not in manifest:
-            raise InputError("manifest entry is missing", file=str(manifest_path), key=key)
+    check_manifest(manifest, str(manifest_path))
     return manifest_path.parent, manifest
 
 
-def _scratch_path(root: Path, recorded: str) -> Path:
-    """Where a recorded scenario path is rewritten inside the scratch folder."""
-    return root / Path(recorded.lstrip("/"))
+OUTPUTS = ("indicators.parquet", "targets.parquet")  # the files a run writes and a manifest may list
+MANIFEST_TYPES = {  # key -> (check, what is allowed)
+    "scenarios": (lambda v: isinstance(v, list) and v and all(isinstance(e, dict) for e in v), "a non-empty list of scenario records"),
+    "seed": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a whole number >= 0"),
+    "replicates": (lambda v: isinstance(v, list) and 1 <= len(v) <= 10000, "a list of 1 to 10000 replicate records"),
+    "scale": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 1 <= v <= 1e6, "a number from 1 to 1e6"),
+    "outputs": (lambda v: isinstance(v, dict) and v and set(v) <= set(OUTPUTS)
+                and all(isinstance(h, str) and len(h) == 64 for h in v.values()),
+                f"a table of {' and/or '.join(OUTPUTS)} to their SHA-256"),
+}
 
 
-def scenarios_from_records(records: list[dict], scale: float, scratch: Path) -> list:
-    """Rebuild scenarios from their recorded file texts (a manifest's or a run request's)."""
-    scenarios = []
+def check_manifest(manifest, file: str) -> None:
+    """A manifest from elsewhere is untrusted: every entry a rerun uses is checked at the door."""
+    if not isinstance(manifest, dict):
+        raise InputError("manifest is not a JSON object", file=file)
+    for key, (valid, allowed) in MANIFEST_TYPES.items():
+        if key not in manifest:
+            raise InputError("manifest entry is missing", file=file, key=key)
+        if not valid(manifest[key]):
+            raise InputError(f"manifest entry is malformed; expected {allowed}", file=file, key=key)
+
+
+def _scratch_layout(recorded: list[str]) -> int:
+    """How deep to nest the scratch copy so that every recorded path, with its
+    leading '..' steps, still lands inside the scratch folder."""
+    depth = 0
+    for path in recorded:
+        parts = PurePosixPath(posixpath.normpath(path.lstrip("/") or ".")).parts
+        depth = max(depth, next((i for i, part in enumerate(parts) if part != ".."), len(parts)))
+    return depth
+
+
+def _scratch_path(root: Path, recorded, depth: int = 0) -> Path:
+    """Where a recorded scenario path is rewritten inside the scratch folder
+    `root`; a path that would leave it (a tampered manifest) is an InputError."""
+    if not isinstance(recorded, str) or not recorded or "\0" in recorded or len(recorded) > 1024:
+        raise InputError(f"recorded scenario path {str(recorded)[:80]!r} is not a path", key="scenarios")
+    base = root.joinpath(*(["d"] * depth))
+    target = Path(posixpath.normpath(str(base / recorded.lstrip("/"))))
+    if not target.is_relative_to(root) or target == root:
+        raise InputError(f"recorded scenario path {recorded[:80]!r} leads outside the run's own folder", key="scenarios")
+    return target
+
+
+def scenarios_from_records(records, scale, scratch: Path) -> list:
+    """Rebuild scenarios from their recorded file texts (a manifest's or a run request's), checked:
+    every file is written inside `scratch`, whatever the record says."""
+    if not isinstance(records, list) or not records:
+        raise InputError("expected a non-empty list of scenario records", key="scenarios")
+    scratch = scratch.resolve()
+    entries = []
     for entry in records:
-        for file in entry.get("files") or [{"path": entry["file"], "text": entry["text"]}]:
-            target = _scratch_path(scratch, file["path"])
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(file["text"], encoding="utf-8")
-        scenarios.append(load_scenario(_scratch_path(scratch, entry["file"]), scale=scale,
-                                       start=entry.get("start"), end=entry.get("end")))
+        if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
+            raise InputError("a scenario record needs its file path and text", key="scenarios")
+        files = entry.get("files") or [{"path": entry["file"], "text": entry.get("text")}]
+        if not isinstance(files, list) or not all(isinstance(f, dict) and isinstance(f.get("path"), str)
+                                                  and isinstance(f.get("text"), str) for f in files):
+            raise InputError("a scenario record's files need a path and a text each", key="scenarios")
+        entries.append((entry, files))
+    depth = _scratch_layout([f["path"] for _, files in entries for f in files] + [e["file"] for e, _ in entries])
+    scenarios = []
+    for entry, files in entries:
+        for file in files:
+            target = _scratch_path(scratch, file["path"], depth)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(file["text"], encoding="utf-8")
+            except (OSError, UnicodeEncodeError) as err:
+                raise InputError(f"recorded scenario path {file['path'][:80]!r} cannot be rebuilt "
+                                 f"({err.__class__.__name__})", key="scenarios") from None
+        scenarios.append(load_scenario(_scratch_path(scratch, entry["file"], depth), scale=scale,
+                                       start=entry.get("start"), end=entry.get("end"), search=(scratch,)))
     return scenarios
 
 

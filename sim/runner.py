@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import platform
+import re
 import shutil
 import tempfile
 import subprocess
@@ -113,8 +114,25 @@ def _versions() -> dict:
     return versions
 
 
+RUN_ID = re.compile(r"^[\w.-]{1,200}$")  # what a run folder's name may hold
+
+
+def folder_name(name: str) -> str:
+    """A scenario name made safe for a folder name: word characters, dots and
+    hyphens (others become _), no leading dot, at most 60 characters."""
+    safe = re.sub(r"[^\w.-]", "_", name)[:60].lstrip(".")
+    return safe or "scenario"
+
+
+def check_run_id(run_id, file: str) -> str:
+    """A run id read from a run folder (untrusted): a plain folder name, never a path."""
+    if not isinstance(run_id, str) or not RUN_ID.match(run_id) or run_id in (".", ".."):
+        raise InputError(f"run_id {str(run_id)[:80]!r} is not a plain folder name", file=file, key="run_id")
+    return run_id
+
+
 def _run_id(scenario: Scenario | None, seed: int, started: dt.datetime, out_dir: Path) -> str:
-    base = f"{scenario.name if scenario else 'ensemble'}-{started:%Y%m%dT%H%M%S}-seed{seed}"
+    base = f"{folder_name(scenario.name) if scenario else 'ensemble'}-{started:%Y%m%dT%H%M%S}-seed{seed}"
     run_id, n = base, 1
     while (out_dir / run_id).exists():
         n += 1
@@ -185,6 +203,7 @@ def resume(staging: str | Path, *, jobs: int = 1, executor=None, progress=None) 
         raise InputError("not an interrupted run folder: request.json is missing", file=str(staging)) from None
     from .reproduce import scenarios_from_records
 
+    check_run_id(request.get("run_id") if isinstance(request, dict) else None, str(staging / "request.json"))
     with tempfile.TemporaryDirectory(prefix="zjsim-resume-") as scratch:
         scenarios = scenarios_from_records(request["scenarios"], request["scale"], Path(scratch))
     return _execute(staging, scenarios, request, executor or LocalExecutor(jobs), jobs, progress)

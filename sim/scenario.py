@@ -33,6 +33,8 @@ outside the run, a missing parent or a cycle of `extends` gives one
 """
 
 import hashlib
+import os
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,6 +115,16 @@ class _Checker:
             self.fail(key, f"value {value!r} is not allowed; expected non-empty text")
         return value
 
+    def name(self, key: str, value) -> str:
+        """A scenario name: it names tables and becomes part of a folder name."""
+        self.text(key, value)
+        if len(value) > NAME_LIMIT or any(c in value for c in "/\\") or not value.isprintable():
+            self.fail(key, f"value {value[:40]!r}... is not allowed; expected at most {NAME_LIMIT} printable "
+                           "characters without / or \\" if len(value) > 40 else
+                      f"value {value!r} is not allowed; expected at most {NAME_LIMIT} printable characters "
+                      "without / or \\")
+        return value
+
     def integer(self, key: str, value, lo: int, hi: int | None = None) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < lo or (hi is not None and value > hi):
             bounds = f"from {lo} to {hi}" if hi is not None else f">= {lo}"
@@ -141,22 +153,65 @@ class _Checker:
         return month
 
 
+MAX_FILE_BYTES = 256 * 1024  # a scenario file is a few kilobytes; anything larger is not one
+MAX_EXTENDS = 16  # files in a chain of extends
+NAME_LIMIT = 100  # characters of a scenario name (it becomes part of a folder name)
+SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SEARCH_VARIABLE = "ZJSIM_SCENARIO_PATH"  # more folders `extends` may reach, separated by os.pathsep
+
+
 def _read(path: Path) -> tuple[str, dict]:
+    """A scenario file's text and data: a regular file of at most MAX_FILE_BYTES
+    (a device, a FIFO or a directory is refused before it is opened)."""
     shown = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        info = path.stat()
     except FileNotFoundError:
         raise InputError("scenario file not found", file=shown) from None
-    except (IsADirectoryError, UnicodeDecodeError, PermissionError) as err:
+    except (OSError, ValueError) as err:  # a symlink loop, a name too long, a NUL byte
+        raise InputError(f"cannot read the scenario file ({err.__class__.__name__})", file=shown) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError("not a regular file; a scenario is a TOML file", file=shown)
+    if info.st_size > MAX_FILE_BYTES:
+        raise InputError(f"file of {info.st_size} bytes; a scenario file has at most {MAX_FILE_BYTES}", file=shown)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
         raise InputError(f"cannot read the scenario file ({err.__class__.__name__})", file=shown) from None
     try:
         return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise InputError(f"not valid TOML: {err}", file=shown) from None
+    except (RecursionError, ValueError) as err:  # nesting too deep; an integer of thousands of digits
+        raise InputError(f"not a scenario file ({err.__class__.__name__}: nesting or numbers beyond any scenario)",
+                         file=shown) from None
 
 
-def _resolve(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, dict[str, str], list[tuple[str, str]]]:
-    """The merged data of a file and its parents, which file set each lever, and the files' texts."""
+def search_roots(path: Path, extra: tuple[Path, ...] = ()) -> tuple[Path, ...]:
+    """Folders whose files `extends` may name: the scenario's own folder, the
+    project's scenarios/ folder, and those of ZJSIM_SCENARIO_PATH."""
+    roots = [path.parent, SCENARIOS_DIR, *extra]
+    roots += [Path(p) for p in os.environ.get(SEARCH_VARIABLE, "").split(os.pathsep) if p]
+    resolved = []
+    for root in roots:
+        try:
+            resolved.append(root.resolve())
+        except (OSError, RuntimeError):
+            continue
+    return tuple(resolved)
+
+
+def _allowed(parent: Path, roots: tuple[Path, ...]) -> bool:
+    try:
+        target = parent.resolve(strict=True)
+    except (OSError, RuntimeError, ValueError):
+        return True  # missing, a loop or a bad name: _read says which
+    return any(target.is_relative_to(root) for root in roots)
+
+
+def _resolve(path: Path, chain: tuple[Path, ...] = (), roots: tuple[Path, ...] = ()) -> tuple[dict, dict[str, str], list[tuple[str, str]]]:
+    """The merged data of a file and its parents, which file set each lever, and the files' texts.
+    Parents must lie under one of `roots` (`search_roots`)."""
     path = Path(path)
     text, data = _read(path)
     check = _Checker(str(path))
@@ -178,12 +233,20 @@ def _resolve(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, dict[str, 
     origin = {name: str(path) for name in (*levers, *assumptions)}
     files = [(str(path), text)]
     if "extends" in data:
-        parent = path.parent / check.text("extends", data["extends"])
-        if parent.resolve() in {p.resolve() for p in (*chain, path)}:
+        extends = check.text("extends", data["extends"])
+        if "\0" in extends or len(extends) > 255:
+            check.fail("extends", "expected a relative path of at most 255 characters without NUL")
+        if len(chain) + 1 >= MAX_EXTENDS:
+            check.fail("extends", f"a chain of more than {MAX_EXTENDS} files; shorten it")
+        parent = path.parent / extends
+        if not _allowed(parent, roots):
+            check.fail("extends", f"'{extends}' lies outside the scenario's folder and the scenario search path "
+                                  f"({', '.join(map(str, roots))}); add its folder to {SEARCH_VARIABLE} to allow it")
+        if _same_file(parent, (*chain, path)):
             check.fail("extends", f"'{data['extends']}' makes a cycle of extends ({' -> '.join(str(p) for p in (*chain, path, parent))})")
         if not parent.exists():
             check.fail("extends", f"parent scenario '{data['extends']}' not found (looked for {parent})")
-        base, base_origin, base_files = _resolve(parent, (*chain, path))
+        base, base_origin, base_files = _resolve(parent, (*chain, path), roots)
         merged = {**base, **{k: v for k, v in data.items() if k not in ("levers", "assumptions")}}
         merged["levers"] = {**base.get("levers", {}), **levers}
         merged["assumptions"] = {**base.get("assumptions", {}), **assumptions}
@@ -192,15 +255,23 @@ def _resolve(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, dict[str, 
     return data, origin, files
 
 
+def _same_file(parent: Path, chain: tuple[Path, ...]) -> bool:
+    try:
+        return parent.resolve() in {p.resolve() for p in chain}
+    except (OSError, RuntimeError, ValueError):
+        return False
+
+
 def load_scenario(path: str | Path, *, seed: int | None = None, scale: float | None = None,
-                  start: str | None = None, end: str | None = None) -> Scenario:
-    """Read, resolve and validate a scenario file; command-line overrides are validated the same way."""
+                  start: str | None = None, end: str | None = None, search: tuple[Path, ...] = ()) -> Scenario:
+    """Read, resolve and validate a scenario file; command-line overrides are validated the same way.
+    `search`: more folders whose files `extends` may name (see `search_roots`)."""
     path = Path(path)
-    data, origin, files = _resolve(path)
+    data, origin, files = _resolve(path, roots=search_roots(path, tuple(search)))
     check = _Checker(str(path))
     if "name" not in data or "name" not in tomllib.loads(files[0][1]):
         check.fail("name", "missing; every scenario file needs its own name")
-    name = check.text("name", data["name"])
+    name = check.name("name", data["name"])
     description = check.text("description", data.get("description", name))
     seed_value = check.integer("--seed" if seed is not None else "seed", seed if seed is not None else data.get("seed", 1), 0)
     scale_value = check.number("--scale" if scale is not None else "scale", scale if scale is not None else data.get("scale", 100), 1.0)

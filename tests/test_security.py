@@ -1,0 +1,160 @@
+"""Untrusted input must not read or write outside where it should (issue 14's security cases)."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from sim.errors import InputError
+from sim.reproduce import read_manifest, scenarios_from_records
+from sim.runner import folder_name, resume
+from sim.scenario import MAX_EXTENDS, load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE_TEXT = (ROOT / "scenarios" / "baseline.toml").read_text()
+
+
+def scenario(folder: Path, name: str, body: str = "") -> Path:
+    path = folder / name
+    path.write_text(f'format = 1\nname = "{name.removesuffix(".toml")}"\n{body}', encoding="utf-8")
+    return path
+
+
+def files_under(folder: Path) -> set[Path]:
+    return {p for p in folder.rglob("*")}
+
+
+def test_recorded_paths_that_climb_out_are_rebuilt_inside_the_scratch_folder(tmp_path):
+    scratch = tmp_path / "a" / "b" / "scratch"
+    scratch.mkdir(parents=True)
+    before = files_under(tmp_path) - files_under(scratch)
+    records = [{"name": "baseline", "file": "../../../../x.toml", "files": [{"path": "../../../../x.toml", "text": BASELINE_TEXT}]},
+               {"name": "other", "file": "/etc/y.toml", "files": [{"path": "/etc/y.toml", "text": BASELINE_TEXT.replace('"baseline"', '"other"')}]}]
+    scenarios = scenarios_from_records(records, 1000, scratch)
+    assert [s.name for s in scenarios] == ["baseline", "other"]
+    assert files_under(tmp_path) - files_under(scratch) == before  # nothing written outside the scratch folder
+    assert all(Path(s.path).resolve().is_relative_to(scratch.resolve()) for s in scenarios)
+    assert not (tmp_path / "x.toml").exists() and not Path("/etc/y.toml").exists()
+
+
+@pytest.mark.parametrize("record", [
+    {"name": "x", "file": "a\0b", "text": "x"},
+    {"name": "x", "file": "", "text": "x"},
+    {"name": "x", "file": 7, "text": "x"},
+    {"name": "x", "file": "a.toml", "files": [{"path": "a.toml"}]},
+    "not a record",
+])
+def test_malformed_scenario_records_are_refused(tmp_path, record):
+    with pytest.raises(InputError):
+        scenarios_from_records([record], 1000, tmp_path)
+
+
+def test_a_tampered_run_id_never_names_a_folder_outside_the_output_folder(tmp_path):
+    staging = tmp_path / "out" / ".incomplete-x"
+    (staging / "parts").mkdir(parents=True)
+    request = {"run_id": "../../../evil", "scenarios": [{"name": "baseline", "file": "b.toml", "text": BASELINE_TEXT}],
+               "seed": 1, "replicates": 1, "scale": 1000, "started_at": "2026-01-01T00:00:00+00:00", "command_line": []}
+    (staging / "request.json").write_text(json.dumps(request))
+    with pytest.raises(InputError, match="not a plain folder name"):
+        resume(staging)
+    assert not (tmp_path.parent / "evil").exists() and not (tmp_path / "evil").exists()
+
+
+@pytest.mark.parametrize("change, key, message", [
+    (lambda m: m.update(outputs={"../../../../x.txt": "0" * 64}), "outputs", "malformed"),
+    (lambda m: m.update(seed="x"), "seed", "malformed"),
+    (lambda m: m.update(scenarios="x"), "scenarios", "malformed"),
+    (lambda m: m.update(replicates="xx"), "replicates", "malformed"),
+    (lambda m: m.update(scale=None), "scale", "malformed"),
+    (lambda m: m.pop("outputs"), "outputs", "missing"),
+])
+def test_a_tampered_manifest_is_refused_at_the_door(tmp_path, change, key, message):
+    manifest = {"scenarios": [{"name": "b", "file": "b.toml", "text": BASELINE_TEXT}], "seed": 1,
+                "replicates": [{"replicate": 0}], "scale": 1000, "outputs": {"indicators.parquet": "0" * 64}}
+    change(manifest)
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(InputError, match=message) as err:
+        read_manifest(tmp_path)
+    assert f"key '{key}'" in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["../../../x", "a/b", "a\\b", "nul\0byte", "x" * 101, "tab\there"])
+def test_a_scenario_name_that_is_not_a_plain_name_is_refused(tmp_path, name):
+    path = tmp_path / "s.toml"
+    path.write_text(f"format = 1\nname = {json.dumps(name)}\n", encoding="utf-8")
+    with pytest.raises(InputError, match="key 'name'"):
+        load_scenario(path)
+
+
+def test_run_folders_get_safe_names():
+    assert folder_name("plan 40% (最低工资)") == "plan_40___最低工资_"
+    assert folder_name("..hidden") == "hidden"
+    assert len(folder_name("x" * 100)) == 60
+
+
+def test_extends_is_restricted_to_the_scenario_folder_and_the_search_path(tmp_path, monkeypatch):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    scenario(outside, "secret.toml")
+    inside = tmp_path / "mine"
+    inside.mkdir()
+    child = scenario(inside, "child.toml", 'extends = "../elsewhere/secret.toml"\n')
+    with pytest.raises(InputError, match="outside the scenario's folder"):
+        load_scenario(child)
+    monkeypatch.setenv("ZJSIM_SCENARIO_PATH", str(outside))
+    assert load_scenario(child).name == "child"  # an explicit search path allows it
+    sub = inside / "sub"
+    sub.mkdir()
+    scenario(sub, "parent.toml")
+    assert load_scenario(scenario(inside, "c2.toml", 'extends = "sub/parent.toml"\n')).name == "c2"
+    shipped = scenario(inside, "c3.toml", f'extends = "{ROOT / "scenarios" / "baseline.toml"}"\n')
+    assert load_scenario(shipped).name == "c3"  # the project's scenarios/ folder is on the search path
+
+
+@pytest.mark.parametrize("target, message", [
+    ("/dev/zero", "outside the scenario's folder"),
+    ("/etc/passwd", "outside the scenario's folder"),
+])
+def test_extends_never_reads_system_files(tmp_path, target, message):
+    child = scenario(tmp_path, "child.toml", f'extends = "{target}"\n')
+    with pytest.raises(InputError, match=message):
+        load_scenario(child)
+
+
+def test_devices_fifos_directories_and_huge_files_are_refused(tmp_path):
+    os.mkfifo(tmp_path / "fifo.toml")
+    (tmp_path / "dir.toml").mkdir()
+    (tmp_path / "huge.toml").write_text('format = 1\nname = "huge"\n' + "# padding\n" * 40000)
+    for parent, message in (("fifo.toml", "not a regular file"), ("dir.toml", "not a regular file"),
+                            ("huge.toml", "at most")):
+        child = scenario(tmp_path, f"c-{parent}", f'extends = "{parent}"\n')
+        with pytest.raises(InputError, match=message):
+            load_scenario(child)
+
+
+def test_long_chains_nul_bytes_and_symlink_loops_in_extends_are_refused(tmp_path):
+    previous = scenario(tmp_path, "s0.toml")
+    for i in range(1, MAX_EXTENDS + 2):
+        previous = scenario(tmp_path, f"s{i}.toml", f'extends = "{previous.name}"\n')
+    with pytest.raises(InputError, match="chain of more than"):
+        load_scenario(previous)
+    with pytest.raises(InputError, match="without NUL"):
+        load_scenario(scenario(tmp_path, "nul.toml", 'extends = "a\\u0000b"\n'))
+    with pytest.raises(InputError, match="at most 255"):
+        load_scenario(scenario(tmp_path, "long.toml", f'extends = "{"x" * 300}"\n'))
+    os.symlink(tmp_path / "loop-b.toml", tmp_path / "loop-a.toml")
+    os.symlink(tmp_path / "loop-a.toml", tmp_path / "loop-b.toml")
+    with pytest.raises(InputError):
+        load_scenario(scenario(tmp_path, "loop.toml", 'extends = "loop-a.toml"\n'))
+
+
+def test_deep_nesting_and_huge_integers_are_clean_errors(tmp_path):
+    deep = tmp_path / "deep.toml"
+    deep.write_text('format = 1\nname = "deep"\nx = ' + "[" * 2000 + "]" * 2000 + "\n")
+    with pytest.raises(InputError):
+        load_scenario(deep)
+    big = tmp_path / "big.toml"
+    big.write_text('format = 1\nname = "big"\nseed = ' + "9" * 5000 + "\n")
+    with pytest.raises(InputError):
+        load_scenario(big)
