@@ -37,6 +37,10 @@ def main():
 
 
 FORMATS = click.Choice(["table", "csv", "markdown", "json"])
+# Limits of the run options (shown in --help): enough for any study on one
+# machine or a cluster, small enough that a typo cannot queue a year of work.
+REPLICATES = click.IntRange(min=1, max=10000)
+JOBS = click.IntRange(min=1, max=256)
 
 
 def _task_progress():
@@ -60,8 +64,8 @@ def _task_progress():
 @click.argument("scenario_files", metavar="SCENARIO...", nargs=-1)
 @click.option("--seed", type=int, default=None, help="Root seed of the run (default: the first scenario's `seed`).")
 @click.option("--scale", type=float, default=None, help="Persons per row (default: the scenarios' `scale`, else 100; 1 = whole province).")
-@click.option("--replicates", type=click.IntRange(min=1), default=1, show_default=True, help="Replicates of each scenario.")
-@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes (the numbers do not depend on it).")
+@click.option("--replicates", type=REPLICATES, default=1, show_default=True, help="Replicates of each scenario (1 to 10000).")
+@click.option("--jobs", type=JOBS, default=1, show_default=True, help="Worker processes, 1 to 256 (the numbers do not depend on it).")
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
               help="Where the runs execute: this machine's processes, or Dask distributed.")
 @click.option("--scheduler", envvar="ZJSIM_SCHEDULER", default=None,
@@ -195,7 +199,7 @@ def report(run_dir, out, scenarios, baseline, png_dir, sweep_dirs):
               help="ABC-SMC population size.")
 @click.option("--generations", type=click.IntRange(min=1, max=50), default=6, show_default=True,
               help="ABC-SMC generations (each lowers the acceptance threshold).")
-@click.option("--max-simulations", type=click.IntRange(min=1), default=3000, show_default=True,
+@click.option("--max-simulations", type=click.IntRange(min=1, max=1000000), default=3000, show_default=True,
               help="Stop after this many simulations in all.")
 @click.option("--scale", type=click.FloatRange(min=100, max=100000), default=1000.0, show_default=True,
               help="Persons per row of the calibration runs.")
@@ -208,7 +212,7 @@ def report(run_dir, out, scenarios, baseline, png_dir, sweep_dirs):
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
               help="Where to write the posterior (default: calibration/posterior.parquet for 2022, "
                    "calibration/posterior_2020.parquet for 2020); the report goes beside it.")
-@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes for the simulations.")
+@click.option("--jobs", type=JOBS, default=1, show_default=True, help="Worker processes for the simulations, 1 to 256.")
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", envvar="ZJSIM_SCHEDULER", default=None, help="Dask scheduler address (see `run`).")
 def calibrate(end_year, particles, generations, max_simulations, scale, checks, seed, checkpoint, out_file, jobs,
@@ -248,14 +252,16 @@ def calibrate(end_year, particles, generations, max_simulations, scale, checks, 
               help="A numeric lever or a dotted parameter of params.toml and its range, or NAME=prior for the 5-95% range of the parameter's prior (so Sobol indices say which unknowns decide each verdict); repeat for more inputs.")
 @click.option("--sweep-file", default=None, help="A TOML file with a [vary] table of NAME = [LOW, HIGH].")
 @click.option("--method", type=click.Choice(["sobol", "lhs"]), default="sobol", show_default=True)
-@click.option("--samples", type=click.IntRange(min=2), default=16, show_default=True,
+@click.option("--samples", type=click.IntRange(min=2, max=4096), default=16, show_default=True,
               help="Base samples (Sobol: runs = samples x (inputs + 2) x replicates).")
-@click.option("--replicates", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option("--replicates", type=click.IntRange(min=1, max=1000), default=2, show_default=True,
+              help="Replicates of every design point (same seeds at every point), 1 to 1000.")
 @click.option("--scale", type=float, default=None, help="Persons per row (default: the scenario's).")
 @click.option("--seed", type=int, default=None, help="Root seed (default: the scenario's).")
-@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True)
-@click.option("--scheduler", envvar="ZJSIM_SCHEDULER", default=None)
+@click.option("--jobs", type=JOBS, default=1, show_default=True, help="Worker processes, 1 to 256.")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Where the runs execute: this machine's processes, or Dask distributed.")
+@click.option("--scheduler", envvar="ZJSIM_SCHEDULER", default=None, help="Dask scheduler address (see `run`).")
 @click.option("--out", "out_dir", default="results", show_default=True)
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 def sweep(scenario_file, varied, sweep_file, method, samples, replicates, scale, seed, jobs, executor, scheduler, out_dir, fmt):
@@ -328,11 +334,11 @@ def reproduce(run, out_dir):
 @click.argument("run_dir", required=False)
 @click.option("--scenario", "scenario_name", default=None, metavar="NAME",
               help="Scenario of RUN_DIR to judge (default: 'realised', or the only one).")
-@click.option("--replicates", type=click.IntRange(min=1), default=20, show_default=True,
+@click.option("--replicates", type=REPLICATES, default=20, show_default=True,
               help="Without RUN_DIR: replicates of scenarios/realised.toml to run.")
 @click.option("--scale", type=float, default=None, help="Without RUN_DIR: persons per row (default: the scenario's).")
 @click.option("--seed", type=int, default=None, help="Without RUN_DIR: root seed (default: the scenario's).")
-@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Without RUN_DIR: worker processes.")
+@click.option("--jobs", type=JOBS, default=1, show_default=True, help="Without RUN_DIR: worker processes, 1 to 256.")
 @click.option("--out", "out_dir", default="results", show_default=True, help="Without RUN_DIR: folder that receives the run folder.")
 @click.option("--observed", default=None, metavar="FILE.csv", help="Published points (default: calibration/observed.csv).")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)

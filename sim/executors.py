@@ -23,6 +23,8 @@ import concurrent.futures
 import contextlib
 import multiprocessing
 import os
+import re
+import socket
 from collections.abc import Callable, Iterator
 
 from .errors import InputError
@@ -124,11 +126,29 @@ class DaskExecutor:
             yield client.get_executor(pure=False, retries=2)
 
 
+ADDRESS = re.compile(r"^(?:(?P<protocol>tcp|tls)://)?(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):(?P<port>[0-9]{1,5})$")
+
+
+def check_scheduler(address: str) -> str:
+    """A scheduler address, tcp://HOST:PORT (or tls://, or HOST:PORT), checked
+    for form and reached within 5 s, before anything is written."""
+    match = ADDRESS.match(address.strip())
+    if not match or not 0 < int(match["port"]) < 65536:
+        raise InputError(f"{address!r} is not a scheduler address; expected tcp://HOST:PORT", key="--scheduler")
+    try:
+        socket.create_connection((match["host"].strip("[]"), int(match["port"])), timeout=5).close()
+    except OSError as err:
+        raise InputError(f"cannot reach the Dask scheduler at {address} ({err.strerror or err.__class__.__name__})",
+                         key="--scheduler") from None
+    return address.strip()
+
+
 def make_executor(kind: str, jobs: int, scheduler: str | None = None):
     if kind == "local":
         if scheduler:
             raise InputError("--scheduler is only for --executor dask", key="--scheduler")
         return LocalExecutor(jobs)
     if kind == "dask":
-        return DaskExecutor(scheduler, jobs)
+        address = scheduler or os.environ.get(SCHEDULER_VARIABLE) or None
+        return DaskExecutor(check_scheduler(address) if address else None, jobs)
     raise InputError(f"unknown executor {kind!r}; allowed: local, dask", key="--executor")

@@ -33,6 +33,7 @@ outside the run, a missing parent or a cycle of `extends` gives one
 """
 
 import hashlib
+import math
 import os
 import stat
 import tomllib
@@ -57,8 +58,8 @@ TOP_KEYS = {
     "name": "text: the scenario's name in result tables",
     "description": "text",
     "extends": "path of a parent scenario file, relative to this file",
-    "seed": "whole number >= 0: the root seed of the run",
-    "scale": "number >= 1: persons represented by one row",
+    "seed": "whole number from 0 to 2**63-1: the root seed of the run",
+    "scale": "number from 1 to 1e6: persons represented by one row",
     "start": f"month YYYY-MM, {' or '.join(map(format_month, STARTS))} (the month after the 2015 or 2020 baseline)",
     "end": f"month YYYY-MM from start to {format_month(LAST_END)}",
     "levers": "table of levers",
@@ -132,7 +133,8 @@ class _Checker:
         return value
 
     def number(self, key: str, value, lo: float | None, hi: float | None = None) -> float:
-        if (isinstance(value, bool) or not isinstance(value, (int, float))
+        if (isinstance(value, bool) or not isinstance(value, (int, float)) or abs(value) > 1e15
+                or not math.isfinite(value)  # NaN passes every comparison: refuse it and infinities first
                 or (lo is not None and value < lo) or (hi is not None and value > hi)):
             if lo is not None and hi is not None:
                 bounds = f" from {lo:g} to {hi:g}"
@@ -153,6 +155,8 @@ class _Checker:
         return month
 
 
+MAX_SEED = 2**63 - 1  # numpy's seed sequences take any whole number; manifests store it as JSON
+MAX_SCALE = 1e6  # persons per row: at 1e6 the province is a few dozen rows
 MAX_FILE_BYTES = 256 * 1024  # a scenario file is a few kilobytes; anything larger is not one
 MAX_EXTENDS = 16  # files in a chain of extends
 NAME_LIMIT = 100  # characters of a scenario name (it becomes part of a folder name)
@@ -216,7 +220,7 @@ def _resolve(path: Path, chain: tuple[Path, ...] = (), roots: tuple[Path, ...] =
     text, data = _read(path)
     check = _Checker(str(path))
     check.keys(data, TOP_KEYS)
-    if "format" in data and data["format"] != FORMAT:
+    if "format" in data and (isinstance(data["format"], bool) or data["format"] != FORMAT):
         check.fail("format", f"value {data['format']!r} is not allowed; this version reads format {FORMAT}")
     levers = data.get("levers", {})
     if not isinstance(levers, dict):
@@ -230,6 +234,7 @@ def _resolve(path: Path, chain: tuple[Path, ...] = (), roots: tuple[Path, ...] =
     for name in assumptions:
         if name not in ASSUMPTIONS:
             check.fail(f"assumptions.{name}", f"unknown macro condition; allowed: {', '.join(ASSUMPTIONS)}")
+    _check_own_values(check, data)
     origin = {name: str(path) for name in (*levers, *assumptions)}
     files = [(str(path), text)]
     if "extends" in data:
@@ -255,6 +260,30 @@ def _resolve(path: Path, chain: tuple[Path, ...] = (), roots: tuple[Path, ...] =
     return data, origin, files
 
 
+def _check_own_values(check: "_Checker", data: dict) -> None:
+    """Every value a file sets, checked in that file, before a child can override
+    it (the merged scenario is then checked against its own run window)."""
+    earliest = min(STARTS)
+    for key, valid in (("name", check.name), ("description", check.text), ("extends", check.text)):
+        if key in data:
+            valid(key, data[key])
+    if "seed" in data:
+        check.integer("seed", data["seed"], 0, MAX_SEED)
+    if "scale" in data:
+        check.number("scale", data["scale"], 1.0, MAX_SCALE)
+    if "start" in data:
+        _start(check, "start", data["start"])
+    if "end" in data:
+        check.month("end", data["end"], earliest, LAST_END)
+    for name, spec in data.get("levers", {}).items():
+        if name == "minimum_wage":
+            _minimum_wage(check, spec, earliest, LAST_END)
+        else:
+            _schedule(check, name, spec, earliest, LAST_END)
+    for name, spec in data.get("assumptions", {}).items():
+        _schedule(check, name, spec, earliest, LAST_END, "assumptions")
+
+
 def _same_file(parent: Path, chain: tuple[Path, ...]) -> bool:
     try:
         return parent.resolve() in {p.resolve() for p in chain}
@@ -273,12 +302,14 @@ def load_scenario(path: str | Path, *, seed: int | None = None, scale: float | N
         check.fail("name", "missing; every scenario file needs its own name")
     name = check.name("name", data["name"])
     description = check.text("description", data.get("description", name))
-    seed_value = check.integer("--seed" if seed is not None else "seed", seed if seed is not None else data.get("seed", 1), 0)
-    scale_value = check.number("--scale" if scale is not None else "scale", scale if scale is not None else data.get("scale", 100), 1.0)
+    seed_value = check.integer("--seed" if seed is not None else "seed", seed if seed is not None else data.get("seed", 1),
+                               0, MAX_SEED)
+    scale_value = check.number("--scale" if scale is not None else "scale", scale if scale is not None else data.get("scale", 100),
+                               1.0, MAX_SCALE)
     file_start = _start(check, "start", data.get("start", format_month(FIRST_START)))
     file_end = check.month("end", data.get("end", "2025-12"), file_start, LAST_END)
-    start_m = _start(check, "--start", start) if start else file_start
-    end_m = check.month("--end", end, start_m, LAST_END) if end else file_end
+    start_m = _start(check, "--start", start) if start is not None else file_start
+    end_m = check.month("--end", end, start_m, LAST_END) if end is not None else file_end
 
     levers = data.get("levers", {})
     schedules = {}

@@ -7,12 +7,12 @@ the output tables.
 
 import re
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")  # ASCII digits only (not full-width ones)
 
 
 def parse_month(text: str) -> int:
     """'2021-01' -> month index; raises ValueError on anything else."""
-    match = _MONTH.match(str(text))
+    match = _MONTH.match(text) if isinstance(text, str) else None
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise ValueError(f"'{text}' is not a month of the form YYYY-MM")
     return int(match.group(1)) * 12 + int(match.group(2)) - 1

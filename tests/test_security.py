@@ -17,7 +17,8 @@ BASELINE_TEXT = (ROOT / "scenarios" / "baseline.toml").read_text()
 
 def scenario(folder: Path, name: str, body: str = "") -> Path:
     path = folder / name
-    path.write_text(f'format = 1\nname = "{name.removesuffix(".toml")}"\n{body}', encoding="utf-8")
+    header = "" if body.startswith("format") else "format = 1\n"
+    path.write_text(f'{header}name = "{name.removesuffix(".toml")}"\n{body}', encoding="utf-8")
     return path
 
 
@@ -158,3 +159,40 @@ def test_deep_nesting_and_huge_integers_are_clean_errors(tmp_path):
     big.write_text('format = 1\nname = "big"\nseed = ' + "9" * 5000 + "\n")
     with pytest.raises(InputError):
         load_scenario(big)
+
+
+NUMERIC_LEVERS = ["insurance_enforcement", "employer_contribution_rate", "training_subsidy_rate", "training_volume",
+                  "training_capacity", "high_skill_training", "postdoc_quota", "mediation_capacity",
+                  "arbitration_capacity", "inspection_capacity", "ecard_promotion", "matching_efficiency",
+                  "hard_to_employ_placement", "graduate_placement", "startup_support", "collective_bargaining"]
+
+
+@pytest.mark.parametrize("lever", NUMERIC_LEVERS)
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_nan_and_infinity_never_pass_a_lever_check(tmp_path, lever, value):
+    path = scenario(tmp_path, "s.toml", f"[levers]\n{lever} = {value}\n")
+    with pytest.raises(InputError, match=f"levers.{lever}"):
+        load_scenario(path)
+
+
+@pytest.mark.parametrize("body, key", [
+    ("scale = nan\n", "scale"), ("scale = inf\n", "scale"), ("scale = 1e300\n", "scale"),
+    ("format = true\n", "format"), ('end = "２０２５-12"\n', "end"), ("seed = -1\n", "seed"),
+    ('[levers.minimum_wage]\nrule = "share_of_average_wage"\nshare = nan\nfirst_adjustment = "2021-08"\n',
+     "levers.minimum_wage.share"),
+])
+def test_non_finite_out_of_range_and_look_alike_values_are_refused(tmp_path, body, key):
+    with pytest.raises(InputError, match=f"key '{key}'"):
+        load_scenario(scenario(tmp_path, "s.toml", body))
+
+
+def test_a_parent_value_the_child_overrides_is_still_checked(tmp_path):
+    scenario(tmp_path, "parent.toml", 'scale = "lots"\n[levers]\ntraining_volume = nan\n')
+    child = scenario(tmp_path, "child.toml", 'extends = "parent.toml"\nscale = 100\n[levers]\ntraining_volume = 1.5\n')
+    with pytest.raises(InputError, match="parent.toml, key 'scale'"):
+        load_scenario(child)
+
+
+def test_an_empty_start_is_an_error_not_the_default(tmp_path):
+    with pytest.raises(InputError, match="--start"):
+        load_scenario(ROOT / "scenarios" / "baseline.toml", start="")
