@@ -43,6 +43,15 @@ REPLICATES = click.IntRange(min=1, max=10000)
 JOBS = click.IntRange(min=1, max=256)
 
 
+def _interrupted(stop) -> None:
+    """One line on why a run stopped and the exact command that finishes it; exit 130 for Ctrl-C, else 1."""
+    import shlex
+
+    click.echo(f"run stopped: {stop.reason}. The finished runs are kept; finish it with:\n"
+               f"  zjsim run --resume {shlex.quote(str(stop.staging))}", err=True)
+    sys.exit(130 if stop.keyboard else 1)
+
+
 def _task_progress():
     """Months (one process) or runs (a pool) done / total and the time left, on
     stderr when it is a terminal."""
@@ -89,7 +98,7 @@ def run(scenario_files, seed, scale, replicates, jobs, executor, scheduler, out_
     seed and the same parameter draw (common random numbers), so paired
     differences isolate the levers."""
     from .executors import make_executor
-    from .runner import resume, run_scenarios
+    from .runner import Interrupted, resume, run_scenarios
     from .scenario import load_scenario
 
     if resume_dir:
@@ -99,6 +108,8 @@ def run(scenario_files, seed, scale, replicates, jobs, executor, scheduler, out_
             result = resume(resume_dir, jobs=jobs, executor=make_executor(executor, jobs, scheduler), progress=_task_progress())
         except InputError as err:
             raise BadInput(str(err)) from None
+        except Interrupted as stop:
+            _interrupted(stop)
         click.echo(f"resumed: run folder {result.folder}")
         return
     if not scenario_files:
@@ -111,6 +122,8 @@ def run(scenario_files, seed, scale, replicates, jobs, executor, scheduler, out_
                                posterior=posterior_file)
     except InputError as err:
         raise BadInput(str(err)) from None
+    except Interrupted as stop:
+        _interrupted(stop)
     click.echo(_summary(result.table, scenarios[0] if len(scenarios) == 1 else None,
                         seed if seed is not None else scenarios[0].seed, uncertainty))
     click.echo(f"\nrun folder: {result.folder}  ({result.seconds:.1f} s)")

@@ -8,9 +8,11 @@ looks finished.
 """
 
 import datetime as dt
+import errno
 import functools
 import hashlib
 import json
+import os
 import platform
 import re
 import shutil
@@ -190,8 +192,12 @@ def run_scenarios(scenarios: list[Scenario], out_dir: str | Path = "results", *,
         "started_at": started.isoformat(timespec="seconds"),
         "command_line": command_line if command_line is not None else sys.argv,
     }
-    (staging / "request.json").write_text(json.dumps(request, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return _execute(staging, scenarios, request, executor, jobs, progress)
+    try:
+        write_atomically(staging / "request.json", json.dumps(request, indent=2, ensure_ascii=False) + "\n")
+    except OSError as err:
+        shutil.rmtree(staging, ignore_errors=True)  # nothing to resume: leave nothing behind
+        raise InputError(f"cannot write the run folder ({err.strerror or err})", file=str(out_dir)) from None
+    return _guarded(staging, lambda: _execute(staging, scenarios, request, executor, jobs, progress))
 
 
 def resume(staging: str | Path, *, jobs: int = 1, executor=None, progress=None) -> RunResult:
@@ -206,7 +212,39 @@ def resume(staging: str | Path, *, jobs: int = 1, executor=None, progress=None) 
     check_run_id(request.get("run_id") if isinstance(request, dict) else None, str(staging / "request.json"))
     with tempfile.TemporaryDirectory(prefix="zjsim-resume-") as scratch:
         scenarios = scenarios_from_records(request["scenarios"], request["scale"], Path(scratch))
-    return _execute(staging, scenarios, request, executor or LocalExecutor(jobs), jobs, progress)
+    return _guarded(staging, lambda: _execute(staging, scenarios, request, executor or LocalExecutor(jobs), jobs, progress))
+
+
+class Interrupted(Exception):
+    """A run that stopped before it finished; its finished tasks are kept in
+    `staging`, and `zjsim run --resume staging` completes it."""
+
+    def __init__(self, staging: Path, reason: str, keyboard: bool = False):
+        self.staging, self.reason, self.keyboard = staging, reason, keyboard
+        super().__init__(f"{reason}; the finished runs are kept in {staging}")
+
+
+def _guarded(staging: Path, work: Callable[[], "RunResult"]) -> "RunResult":
+    """Run `work`; a Ctrl-C, a dead worker or a full disk becomes `Interrupted`."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return work()
+    except KeyboardInterrupt:
+        raise Interrupted(staging, "stopped by Ctrl-C", keyboard=True) from None
+    except BrokenProcessPool:
+        raise Interrupted(staging, "a worker process died (killed, or out of memory)") from None
+    except OSError as err:
+        if err.errno == errno.ENOSPC:
+            raise Interrupted(staging, "the disk is full") from None
+        raise
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """A text file written whole or not at all (a temporary file, then a rename)."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
 
 
 def _scenario_record(s: Scenario) -> dict:
@@ -292,7 +330,7 @@ def _execute(staging: Path, scenarios: list[Scenario], request: dict, executor, 
         "finished_at": finished.isoformat(timespec="seconds"),
         "outputs": {name: sha256_file(staging / name) for name in outputs},
     }
-    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_atomically(staging / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     shutil.rmtree(staging / PARTS)
     (staging / "request.json").unlink()
     folder = staging.parent / request["run_id"]

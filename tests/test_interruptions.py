@@ -1,0 +1,65 @@
+"""A run that stops (Ctrl-C, a dead worker) says how to finish it, and --resume does."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CLI = [sys.executable, str(ROOT / "cli.py")]
+RUN = ["run", str(ROOT / "scenarios" / "baseline.toml"), "--scale", "5000", "--end", "2022-12", "--uncertainty", "fixed"]
+
+
+def _wait_for_parts(out: Path, count: int, process: subprocess.Popen, limit: float = 120.0) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and process.poll() is None:
+        if len(list(out.glob(".incomplete-*/parts/*.parquet"))) >= count:
+            return
+        time.sleep(0.2)
+    raise AssertionError("the run made no progress")
+
+
+def _children(pid: int) -> list[int]:
+    return [int(c) for c in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
+
+
+def _pool_workers(pid: int) -> list[int]:
+    """The pool's workers: children of the forkserver, itself a child of the run
+    (the run's other child, the resource tracker, is left alone)."""
+    return [worker for child in _children(pid) for worker in _children(child)]
+
+
+def _resume_command(stderr: str) -> list[str]:
+    line = next(line for line in stderr.splitlines() if line.strip().startswith("zjsim run --resume"))
+    return line.split()[1:]
+
+
+def test_ctrl_c_prints_the_command_that_finishes_the_run(tmp_path):
+    process = subprocess.Popen(CLI + RUN + ["--replicates", "4", "--out", str(tmp_path)], stderr=subprocess.PIPE, text=True)
+    _wait_for_parts(tmp_path, 1, process)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "Traceback" not in stderr and "Aborted!" not in stderr
+    assert "stopped by Ctrl-C" in stderr
+    finished = subprocess.run(CLI + _resume_command(stderr), capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    assert len([p for p in tmp_path.iterdir() if not p.name.startswith(".")]) == 1
+
+
+def test_a_killed_worker_ends_the_run_with_a_resume_command(tmp_path):
+    process = subprocess.Popen(CLI + RUN + ["--replicates", "6", "--jobs", "2", "--out", str(tmp_path)],
+                               stderr=subprocess.PIPE, text=True)
+    _wait_for_parts(tmp_path, 1, process)
+    for pid in _pool_workers(process.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1, stderr
+    assert "Traceback" not in stderr and "worker process died" in stderr
+    finished = subprocess.run(CLI + _resume_command(stderr), capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
