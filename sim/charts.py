@@ -33,6 +33,7 @@ STYLE = {
     "font.size": 9,
     "svg.fonttype": "none",  # text stays text: smaller files, searchable, crisp
     "svg.hashsalt": "zjsim-report",
+    "text.parse_math": False,  # labels are plain text: a scenario named "$\\foo{$" is drawn, not parsed as TeX
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.grid": True,

@@ -134,11 +134,16 @@ def run(scenario_files, seed, scale, replicates, jobs, executor, scheduler, out_
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 def targets(run_dir, fmt):
     """The 2025 target verdict of each scenario in RUN_DIR (median, 5-95% interval, probability)."""
-    from .targets import COLUMNS, load_draws, load_run, render, target_table, uncertainty_note
+    from .targets import COLUMNS, load_draws, load_run, reaches, render, target_table, uncertainty_note
 
     try:
         draws = load_draws(run_dir)
-        table = target_table(load_run(run_dir), draws)
+        frame = load_run(run_dir)
+        if not reaches(frame, 2025):
+            last = frame.loc[frame["period"].str.len() == 7, "period"].max()
+            raise InputError(f"the run ends in {last}: the targets are judged on 2025 (and 2021-2025 totals); "
+                             "run to 2025-12 or later", file=run_dir)
+        table = target_table(frame, draws)
     except InputError as err:
         raise BadInput(str(err)) from None
     if table.empty:

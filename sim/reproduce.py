@@ -168,7 +168,10 @@ def reproduce(run: str | Path, out_dir: str | Path = "results") -> Report:
 
 
 def _first_differences(a: Path, b: Path, limit: int = 5) -> list[str]:
-    left, right = pd.read_parquet(a), pd.read_parquet(b)
+    try:
+        left, right = pd.read_parquet(a), pd.read_parquet(b)
+    except Exception as err:  # a truncated or foreign file: say so, the checksum already told the difference
+        return [f"  {a} cannot be read as a table ({err.__class__.__name__}): damaged or replaced"]
     keys = [k for k in KEYS if k in left.columns and k in right.columns]
     if not keys or "value" not in left.columns:
         return [f"  tables differ in shape: {left.shape} against {right.shape}"]

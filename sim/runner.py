@@ -203,13 +203,18 @@ def run_scenarios(scenarios: list[Scenario], out_dir: str | Path = "results", *,
 def resume(staging: str | Path, *, jobs: int = 1, executor=None, progress=None) -> RunResult:
     """Finish an interrupted run: simulate only the tasks without a part, then assemble."""
     staging = Path(staging)
+    file = str(staging / "request.json")
+    if not staging.name.startswith(".incomplete-"):
+        raise InputError("not an interrupted run folder (its name starts with .incomplete-)", file=str(staging))
     try:
         request = json.loads((staging / "request.json").read_text(encoding="utf-8"))
     except (FileNotFoundError, NotADirectoryError):
         raise InputError("not an interrupted run folder: request.json is missing", file=str(staging)) from None
+    except (OSError, ValueError) as err:  # unreadable, not UTF-8, not JSON
+        raise InputError(f"request.json is damaged ({err.__class__.__name__})", file=file) from None
     from .reproduce import scenarios_from_records
 
-    check_run_id(request.get("run_id") if isinstance(request, dict) else None, str(staging / "request.json"))
+    _check_request(request, file)
     with tempfile.TemporaryDirectory(prefix="zjsim-resume-") as scratch:
         scenarios = scenarios_from_records(request["scenarios"], request["scale"], Path(scratch))
     return _guarded(staging, lambda: _execute(staging, scenarios, request, executor or LocalExecutor(jobs), jobs, progress))
@@ -222,6 +227,35 @@ class Interrupted(Exception):
     def __init__(self, staging: Path, reason: str, keyboard: bool = False):
         self.staging, self.reason, self.keyboard = staging, reason, keyboard
         super().__init__(f"{reason}; the finished runs are kept in {staging}")
+
+
+def _check_request(request, file: str) -> None:
+    """A staging folder's request.json is untrusted: its entries checked at the door."""
+    if not isinstance(request, dict):
+        raise InputError("request.json is not a JSON object", file=file)
+    check_run_id(request.get("run_id"), file)
+    checks = {
+        "scenarios": (lambda v: isinstance(v, list) and v, "a non-empty list of scenario records"),
+        "seed": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a whole number >= 0"),
+        "replicates": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 10000, "1 to 10000"),
+        "scale": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 1 <= v <= 1e6, "1 to 1e6"),
+        "started_at": (lambda v: isinstance(v, str) and _iso_time(v), "an ISO date and time"),
+        "command_line": (lambda v: isinstance(v, list) and all(isinstance(a, str) for a in v), "a list of strings"),
+        "uncertainty": (lambda v: isinstance(v, dict), "a table"),
+    }
+    for key, (valid, allowed) in checks.items():
+        if key == "uncertainty" and key not in request:
+            continue  # runs started before parameters were drawn from a posterior
+        if key not in request or not valid(request[key]):
+            raise InputError(f"request entry is missing or malformed; expected {allowed}", file=file, key=key)
+
+
+def _iso_time(text: str) -> bool:
+    try:
+        dt.datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _guarded(staging: Path, work: Callable[[], "RunResult"]) -> "RunResult":

@@ -128,6 +128,12 @@ def compare_table(frame: pd.DataFrame, baseline: str, years: list[int]) -> pd.Da
     if baseline not in scenarios:
         raise InputError(f"baseline scenario '{baseline}' is not in the run(s); scenarios are: {', '.join(scenarios)}",
                          key="--baseline")
+    if len(scenarios) < 2:
+        raise InputError(f"the run has one scenario ({baseline}); compare needs the baseline and at least one other")
+    missing = [y for y in years if not reaches(frame, y)]
+    if missing:
+        last = frame.loc[frame["period"].str.len() == 4, "period"].max()
+        raise InputError(f"year {missing[0]} is not in the run (its last full year is {last})", key="--year")
     annual = frame[frame["period"].str.len() == 4]
     cumulative = {row["id"] for row in plan_indicators() if row["kind"] == "flow_cumulative_5y"}
     pieces = [annual[annual["period"].isin([str(y) for y in years])]]
@@ -195,15 +201,42 @@ def uncertainty_mode(folder: str | Path) -> str:
     return "posterior" if load_draws(folder) is not None else "fixed"
 
 
+PERIOD = r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$"  # a year or a month
+
+
 def load_run(folder: str | Path) -> pd.DataFrame:
+    """A run folder's indicators, checked against the schema at the door: the
+    columns and their types, periods YYYY or YYYY-MM, replicates >= 0."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     folder = Path(folder)
     path = folder / "indicators.parquet"
-    if not path.exists():
+    if not path.is_file():
         raise InputError("not a run folder: indicators.parquet is missing", file=str(folder))
     try:
-        return pd.read_parquet(path)
+        table = pq.read_table(path)
     except Exception as err:  # pyarrow raises several kinds for a damaged file
         raise InputError(f"cannot read indicators.parquet ({err.__class__.__name__})", file=str(path)) from None
+    expected = {"scenario": pa.types.is_string, "replicate": pa.types.is_integer, "period": pa.types.is_string,
+                "indicator": pa.types.is_string, "value": pa.types.is_floating}
+    for name, is_type in expected.items():
+        if name not in table.column_names or not is_type(table.schema.field(name).type):
+            raise InputError(f"not a run's indicators: column {name!r} is missing or of the wrong type; expected "
+                             "scenario, replicate, period, indicator, value", file=str(path))
+    frame = table.select(list(expected)).to_pandas()
+    if frame[["scenario", "period", "indicator"]].isna().any().any() or (frame["replicate"] < 0).any():
+        raise InputError("not a run's indicators: empty keys or negative replicates", file=str(path))
+    bad = ~frame["period"].str.match(PERIOD)
+    if bad.any():
+        raise InputError(f"period {frame.loc[bad, 'period'].iloc[0]!r} is not YYYY or YYYY-MM", file=str(path))
+    return frame
+
+
+def reaches(frame: pd.DataFrame, year: int) -> bool:
+    """Whether every scenario of a run has the annual values of `year` (its December was simulated)."""
+    annual = frame[frame["period"] == f"{year:04d}"]
+    return bool(len(annual)) and set(annual["scenario"]) == set(frame["scenario"])
 
 
 # -- formatting --------------------------------------------------------------

@@ -196,3 +196,81 @@ def test_a_parent_value_the_child_overrides_is_still_checked(tmp_path):
 def test_an_empty_start_is_an_error_not_the_default(tmp_path):
     with pytest.raises(InputError, match="--start"):
         load_scenario(ROOT / "scenarios" / "baseline.toml", start="")
+
+
+def test_plot_labels_are_plain_text_not_tex():
+    from sim import charts
+
+    figure = charts.verdict_matrix(["New urban jobs"], ["$x^{$", "$\\foo{$"],
+                                   {("New urban jobs", "$x^{$"): ("met", 1.0), ("New urban jobs", "$\\foo{$"): ("missed", 0.0)})
+    assert charts.to_svg(figure)  # drawn; with TeX parsing on, matplotlib raised a ParseSyntaxException
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    from sim.runner import run_scenarios
+
+    out = tmp_path_factory.mktemp("small")
+    scenarios = [load_scenario(ROOT / "scenarios" / name, scale=10000, end="2022-12") for name in ("baseline.toml", "plan.toml")]
+    return run_scenarios(scenarios, out, replicates=2).folder
+
+
+def _damaged(small_run, tmp_path, damage) -> Path:
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(small_run, copy)
+    damage(copy)
+    return copy
+
+
+def _rewrite(path: Path, change):
+    import pyarrow.parquet as pq
+
+    table = change(pq.read_table(path))
+    pq.write_table(table, path)
+
+
+DAMAGES = {
+    "missing column": lambda d: _rewrite(d / "indicators.parquet", lambda t: t.drop(["value"])),
+    "mistyped column": lambda d: _rewrite(d / "indicators.parquet", lambda t: t.set_column(
+        t.column_names.index("replicate"), "replicate", t.column("replicate").cast("string"))),
+    "bad period": lambda d: _rewrite(d / "indicators.parquet", lambda t: t.set_column(
+        t.column_names.index("period"), "period", __import__("pyarrow").array(["20x5"] * len(t)))),
+    "a directory": lambda d: ((d / "indicators.parquet").unlink(), (d / "indicators.parquet").mkdir()),
+    "truncated": lambda d: (d / "indicators.parquet").write_bytes((d / "indicators.parquet").read_bytes()[:500]),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+@pytest.mark.parametrize("command", [["targets"], ["compare"], ["report"]])
+def test_damaged_run_folders_give_one_message_and_exit_2(small_run, tmp_path, damage, command):
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    folder = _damaged(small_run, tmp_path, DAMAGES[damage])
+    result = CliRunner().invoke(main, [*command, str(folder)])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "indicators.parquet" in result.output
+
+
+def test_targets_refuse_a_run_that_stops_before_2025_and_compare_a_year_it_lacks(small_run):
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    result = CliRunner().invoke(main, ["targets", str(small_run)])
+    assert result.exit_code == 2 and "ends in 2022-12" in result.output
+    result = CliRunner().invoke(main, ["compare", str(small_run), "--year", "2030"])
+    assert result.exit_code == 2 and "year 2030 is not in the run" in result.output
+
+
+def test_reproduce_says_a_truncated_output_changed_after_the_run(small_run, tmp_path):
+    from sim.reproduce import reproduce
+
+    folder = _damaged(small_run, tmp_path, DAMAGES["truncated"])
+    report = reproduce(folder, tmp_path / "again")
+    assert not report.ok
+    assert any("changed after the run" in line for line in report.details)
