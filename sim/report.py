@@ -225,11 +225,11 @@ def _run_facts(run: RunFolder, chosen: list[str], replicates: int, last_period: 
     descriptions = {}
     for record in manifest.get("scenarios", []):
         try:
-            descriptions[record["name"]] = tomllib.loads(record.get("text", "")).get("description", "")
-        except tomllib.TOMLDecodeError:
+            descriptions[record["name"]] = str(tomllib.loads(record.get("text", "")).get("description", ""))
+        except (tomllib.TOMLDecodeError, RecursionError, ValueError, TypeError):
             descriptions[record["name"]] = ""
     code = manifest.get("code", {})
-    commit = code.get("git_commit") or "unknown commit"
+    commit = str(code.get("git_commit") or "unknown commit")  # the manifest's types are checked, not its contents
     return {
         "id": manifest.get("run_id", run.path.name),
         "folder": str(run.path),

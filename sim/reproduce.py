@@ -65,6 +65,11 @@ MANIFEST_TYPES = {  # key -> (check, what is allowed)
 }
 
 
+OPTIONAL_TYPES = {"code": dict, "packages": dict, "uncertainty": dict, "run_id": str, "started_at": str,
+                  "finished_at": str, "start": str, "end": str, "calibration_sha256": str, "python": str,
+                  "platform": str, "command_line": list, "executor": str, "jobs": int}
+
+
 def check_manifest(manifest, file: str) -> None:
     """A manifest from elsewhere is untrusted: every entry a rerun uses is checked at the door."""
     if not isinstance(manifest, dict):
@@ -74,6 +79,14 @@ def check_manifest(manifest, file: str) -> None:
             raise InputError("manifest entry is missing", file=file, key=key)
         if not valid(manifest[key]):
             raise InputError(f"manifest entry is malformed; expected {allowed}", file=file, key=key)
+    for i, record in enumerate(manifest["scenarios"]):
+        if not (isinstance(record.get("name"), str) and isinstance(record.get("file"), str)
+                and (isinstance(record.get("text"), str) or isinstance(record.get("files"), list))):
+            raise InputError("a scenario record needs its name, file and text", file=file, key=f"scenarios[{i}]")
+    for key, kind in OPTIONAL_TYPES.items():
+        if key in manifest and not isinstance(manifest[key], kind):
+            raise InputError(f"manifest entry is malformed; expected {kind.__name__ if isinstance(kind, type) else 'text'}",
+                             file=file, key=key)
 
 
 def _scratch_layout(recorded: list[str]) -> int:
