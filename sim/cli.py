@@ -129,12 +129,19 @@ def run(scenario_files, seed, scale, replicates, jobs, executor, scheduler, out_
     click.echo(f"\nrun folder: {result.folder}  ({result.seconds:.1f} s)")
 
 
+WIDE = click.option("--wide", is_flag=True, default=False,
+                    help="Every column, the ids and the rule code words (the default table fits 100 columns).")
+
+
 @main.command()
 @click.argument("run_dir")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
-def targets(run_dir, fmt):
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
+              help="table for reading, csv or json for other tools (every column), markdown for documents.")
+@WIDE
+def targets(run_dir, fmt, wide):
     """The 2025 target verdict of each scenario in RUN_DIR (median, 5-95% interval, probability)."""
-    from .targets import COLUMNS, load_draws, load_run, reaches, render, target_table, uncertainty_note
+    from .targets import (COLUMNS, load_draws, load_run, narrow_targets, reaches, render, render_blocks, target_table,
+                          uncertainty_note)
 
     try:
         draws = load_draws(run_dir)
@@ -152,7 +159,10 @@ def targets(run_dir, fmt):
                                             "target_2025", "comparison", "median", "p05", "p95", "probability", "verdict"]
     if "from_parameters" in table:
         shown = shown + ["from_parameters"]
-    click.echo(render(table, fmt, shown))
+    if fmt == "table" and not wide:
+        click.echo(render_blocks(narrow_targets(table), "scenario: "))
+    else:
+        click.echo(render(table, fmt, shown))
     if fmt == "table":
         click.echo("\n" + uncertainty_note(table, draws), err=True)
 
@@ -161,19 +171,25 @@ def targets(run_dir, fmt):
 @click.argument("run_dirs", metavar="RUN_DIR...", nargs=-1, required=True)
 @click.option("--baseline", default="baseline", show_default=True, help="Scenario the others are compared with.")
 @click.option("--year", "years", type=int, multiple=True, default=(2025,), show_default=True, help="Year(s) to compare; repeat the option.")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
-def compare(run_dirs, baseline, years, fmt):
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
+              help="table for reading, csv or json for other tools (every column), markdown for documents.")
+@WIDE
+def compare(run_dirs, baseline, years, fmt, wide):
     """Scenarios side by side with their paired difference against the baseline."""
     import pandas as pd
 
-    from .targets import FEW_REPLICATES, compare_table, load_run, render, uncertainty_mode
+    from .targets import (FEW_REPLICATES, compare_table, load_run, narrow_compare, render, render_blocks,
+                          uncertainty_mode)
 
     try:
         frame = pd.concat([load_run(d) for d in run_dirs], ignore_index=True)
         table = compare_table(frame, baseline, list(years))
     except InputError as err:
         raise BadInput(str(err)) from None
-    click.echo(render(table, fmt))
+    if fmt == "table" and not wide:
+        click.echo(render_blocks(narrow_compare(table), f"against {baseline}: "))
+    else:
+        click.echo(render(table, fmt))
     if fmt == "table" and len(table):
         modes = {uncertainty_mode(d) for d in run_dirs}
         note = ("The paired differences include parameter uncertainty (posterior draws shared by the scenarios)."

@@ -157,8 +157,13 @@ def compare_table(frame: pd.DataFrame, baseline: str, years: list[int]) -> pd.Da
     names = indicator_names()
     for position, column in enumerate(("name_zh", "name_en", "unit")):
         table.insert(2 + position, column, [names.get(key, ("", "", ""))[position] for key in table["indicator"]])
+    table.insert(table.columns.get_loc("difference") + 1, "difference_unit",
+                 ["pp" if unit == "%" else unit for unit in table["unit"]])  # a difference of rates is in points
     order = {name: i for i, name in enumerate(scenarios)}
-    return table.sort_values(["indicator", "period", "scenario"], key=lambda c: c.map(order) if c.name == "scenario" else c,
+    plan_order = {key: i for i, key in enumerate([row["id"] for row in plan_indicators()] + list(EXTRA_NAMES))}
+    keys = {"scenario": order, "indicator": plan_order}
+    return table.sort_values(["scenario", "indicator", "period"],
+                             key=lambda c: c.map(keys[c.name]).fillna(len(plan_order)) if c.name in keys else c,
                              kind="stable").reset_index(drop=True)
 
 
@@ -240,6 +245,73 @@ def reaches(frame: pd.DataFrame, year: int) -> bool:
 
 
 # -- formatting --------------------------------------------------------------
+RULE_WORDS = {">=": "≥ {}", "about_or_below": "≤ about {}", "about_or_above": "≥ about {}"}
+UNITS_ZH = {"10k persons": "万人", "10k person-times": "万人次", "10k cards": "万张", "persons": "人",
+            "yuan per year": "元/年", "%": "%"}
+NARROW = 100  # columns of a terminal table unless --wide
+
+
+def rule_text(comparison: str, target: float) -> str:
+    """A plan rule as words ("≥ 500.0", "about 5.50 or less"), not its code word."""
+    return RULE_WORDS.get(comparison, comparison + " {}").format(format_number(float(target)))
+
+
+def unit_text(unit: str) -> str:
+    """A unit with its Chinese form beside it where the plan uses one (10k persons: 万人)."""
+    zh = UNITS_ZH.get(unit)
+    return f"{zh} ({unit})" if zh and zh != unit else unit
+
+
+def _clip(text: str, width: int = 24) -> str:
+    """Text cut to `width` terminal columns (wide characters count two), with an ellipsis."""
+    if _width(text) <= width:
+        return text
+    while _width(text) > width - 1:
+        text = text[:-1]
+    return text + "…"
+
+
+def _share(value: float) -> str:
+    return "-" if value != value else f"{value:.0%}"
+
+
+def _interval(lo: float, hi: float, suffix: str = "") -> str:
+    return f"{format_number(lo)} – {format_number(hi)}{suffix}"
+
+
+def narrow_targets(table: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """Per scenario, the verdict table in under 100 columns: the plan's Chinese
+    name, the rule in words, the unit, median, 5-95%, probability, verdict."""
+    blocks = []
+    for scenario, rows in table.groupby("scenario", sort=False):
+        shown = pd.DataFrame({
+            "indicator": [_clip(n) for n in rows["name_zh"]], "target": [rule_text(c, t) for c, t in zip(rows["comparison"], rows["target_2025"])],
+            "unit": [UNITS_ZH.get(u, u) for u in rows["unit"]], "median": rows["median"],
+            "5-95%": [_interval(a, b) for a, b in zip(rows["p05"], rows["p95"])],
+            "P(met)": [f"{p:.0%}" for p in rows["probability"]], "verdict": rows["verdict"]})
+        if "from_parameters" in rows:
+            shown["params"] = [_share(v) for v in rows["from_parameters"]]
+        blocks.append((scenario, shown.reset_index(drop=True)))
+    return blocks
+
+
+def narrow_compare(table: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """Per scenario, the paired differences in under 100 columns; differences of
+    rates in percentage points (pp)."""
+    blocks = []
+    for scenario, rows in table.groupby("scenario", sort=False):
+        points = ["pp" if u == "%" else "" for u in rows["unit"]]
+        shown = pd.DataFrame({
+            "indicator": [_clip(z or i) for z, i in zip(rows["name_zh"], rows["indicator"])], "period": rows["period"],
+            "unit": [UNITS_ZH.get(u, u) for u in rows["unit"]], "scenario": rows["median"], "baseline": rows["baseline_median"],
+            "difference": [f"{d:+,.2f} pp" if pp else f"{d:+,.1f}" for d, pp in zip(rows["difference"], points)],
+            "5-95%": [_interval(a, b, " pp" if pp else "") for a, b, pp in zip(rows["difference_p05"], rows["difference_p95"], points)]})
+        blocks.append((scenario, shown.reset_index(drop=True)))
+    return blocks
+
+
+def render_blocks(blocks: list[tuple[str, pd.DataFrame]], title: str) -> str:
+    return "\n\n".join(f"{title}{name}\n" + render(block, "table") for name, block in blocks)
 def _width(text: str) -> int:
     import unicodedata
 

@@ -94,3 +94,35 @@ def test_targets_and_compare_commands(tmp_path):
     assert twice.returncode == 2 and "appears in more than one of the runs" in twice.stderr
     missing = subprocess.run(cli + ["targets", str(tmp_path)], capture_output=True, text=True)
     assert missing.returncode == 2 and "indicators.parquet is missing" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_terminal_tables_fit_100_columns_and_speak_in_words(tmp_path):
+    """Default tables: under 100 columns, rules in words, rate differences in pp, 万人 beside units."""
+    import unicodedata
+
+    from sim.targets import NARROW, compare_table, narrow_compare, narrow_targets, render_blocks, rule_text, unit_text
+
+    def width(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+    rows = []
+    for r in range(4):
+        for scenario, shift in (("baseline", 0.0), ("plan", 1.0)):
+            rows += [(scenario, r, "2025", "surveyed_unemployment_rate", 4.0 - 0.1 * shift + 0.01 * r),
+                     (scenario, r, "2025", "pension_insured", 4600.0 + 50 * shift + r),
+                     (scenario, r, "2025", "minimum_wage_to_average_wage", 30.0 + 10 * shift)]
+            rows += [(scenario, r, str(y), "new_urban_jobs", 100.0 + shift) for y in range(2021, 2026)]
+    frame = frame_of(rows)
+    verdicts = render_blocks(narrow_targets(target_table(frame)), "scenario: ")
+    differences = render_blocks(narrow_compare(compare_table(frame, "baseline", [2025])), "against baseline: ")
+    for text in (verdicts, differences):
+        assert max(width(line) for line in text.splitlines()) <= NARROW
+        assert "about_or_below" not in text and ">=" not in text
+    assert "≤ about 5.50" in verdicts and "万人" in verdicts
+    assert " pp" in differences  # the unemployment rate's difference is in percentage points
+    assert rule_text("about_or_above", 40) == "≥ about 40.00" and unit_text("10k persons") == "万人 (10k persons)"
+    table = compare_table(frame, "baseline", [2025])
+    rates = table[table["unit"] == "%"]
+    assert set(rates["difference_unit"]) == {"pp"}
+    ids = list(dict.fromkeys(table["indicator"]))
+    assert ids.index("new_urban_jobs") < ids.index("pension_insured")  # plan order, not alphabetical
