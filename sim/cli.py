@@ -239,7 +239,8 @@ def report(run_dir, out, scenarios, baseline, png_dir, sweep_dirs):
               help="Persons per row of the calibration runs.")
 @click.option("--checks", type=click.IntRange(min=10, max=1000), default=40, show_default=True,
               help="Posterior draws simulated afresh for the predictive check.")
-@click.option("--seed", type=int, default=2015, show_default=True)
+@click.option("--seed", type=int, default=2015, show_default=True,
+              help="Seed of the simulations (each point's seed also depends on its parameter values).")
 @click.option("--checkpoint", type=click.Path(dir_okay=False), default=None,
               help="pyabc's database of generations so far (default: calibration/abc-WINDOW.db); an interrupted "
                    "calibration resumes from its last complete generation.")
@@ -247,7 +248,8 @@ def report(run_dir, out, scenarios, baseline, png_dir, sweep_dirs):
               help="Where to write the posterior (default: calibration/posterior.parquet for 2022, "
                    "calibration/posterior_2020.parquet for 2020); the report goes beside it.")
 @click.option("--jobs", type=JOBS, default=1, show_default=True, help="Worker processes for the simulations, 1 to 256.")
-@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Where the simulations execute: this machine's processes, or Dask distributed.")
 @click.option("--scheduler", envvar="ZJSIM_SCHEDULER", default=None, help="Dask scheduler address (see `run`).")
 def calibrate(end_year, particles, generations, max_simulations, scale, checks, seed, checkpoint, out_file, jobs,
               executor, scheduler):
@@ -285,7 +287,8 @@ def calibrate(end_year, particles, generations, max_simulations, scale, checks, 
 @click.option("--vary", "varied", multiple=True, metavar="NAME=LOW:HIGH",
               help="A numeric lever or a dotted parameter of params.toml and its range, or NAME=prior for the 5-95% range of the parameter's prior (so Sobol indices say which unknowns decide each verdict); repeat for more inputs.")
 @click.option("--sweep-file", default=None, help="A TOML file with a [vary] table of NAME = [LOW, HIGH].")
-@click.option("--method", type=click.Choice(["sobol", "lhs"]), default="sobol", show_default=True)
+@click.option("--method", type=click.Choice(["sobol", "lhs"]), default="sobol", show_default=True,
+              help="sobol: Saltelli's design and Sobol indices; lhs: a Latin hypercube to explore (no indices).")
 @click.option("--samples", type=click.IntRange(min=2, max=4096), default=16, show_default=True,
               help="Base samples (Sobol: runs = samples x (inputs + 2) x replicates).")
 @click.option("--replicates", type=click.IntRange(min=1, max=1000), default=2, show_default=True,
@@ -296,8 +299,9 @@ def calibrate(end_year, particles, generations, max_simulations, scale, checks, 
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
               help="Where the runs execute: this machine's processes, or Dask distributed.")
 @click.option("--scheduler", envvar="ZJSIM_SCHEDULER", default=None, help="Dask scheduler address (see `run`).")
-@click.option("--out", "out_dir", default="results", show_default=True)
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option("--out", "out_dir", default="results", show_default=True, help="Folder that receives the sweep folder.")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
+              help="table for reading, csv or json for other tools, markdown for documents.")
 def sweep(scenario_file, varied, sweep_file, method, samples, replicates, scale, seed, jobs, executor, scheduler, out_dir, fmt):
     """Vary levers and parameters over ranges: 2025 values and target probabilities per design point,
     Sobol indices, and which inputs decide each target."""
@@ -308,7 +312,7 @@ def sweep(scenario_file, varied, sweep_file, method, samples, replicates, scale,
 
     from .executors import make_executor
     from .scenario import load_scenario
-    from .sweep import deciders, parse_vary, read_sweep_file, run_sweep
+    from .sweep import deciders, parse_vary, read_sweep_file, run_sweep, sobol_warning
     from .targets import render
 
     try:
@@ -334,6 +338,9 @@ def sweep(scenario_file, varied, sweep_file, method, samples, replicates, scale,
     staging.rename(folder)
     if indices is not None:
         click.echo(render(indices, fmt))
+        warning = sobol_warning(indices, samples)
+        if warning:
+            click.echo(f"warning: {warning}", err=True)
         click.echo("\nWhich inputs decide each target (total Sobol index >= 0.1):")
         click.echo(render(deciders(indices), fmt))
     else:
@@ -375,7 +382,8 @@ def reproduce(run, out_dir):
 @click.option("--jobs", type=JOBS, default=1, show_default=True, help="Without RUN_DIR: worker processes, 1 to 256.")
 @click.option("--out", "out_dir", default="results", show_default=True, help="Without RUN_DIR: folder that receives the run folder.")
 @click.option("--observed", default=None, metavar="FILE.csv", help="Published points (default: calibration/observed.csv).")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
+              help="table for reading, csv or json for other tools, markdown for documents.")
 @click.option("--uncertainty", type=click.Choice(["posterior", "fixed"]), default="posterior", show_default=True,
               help="Without RUN_DIR. posterior: each pair of replicates draws one parameter set from the calibrated posterior (the same "
                    "draw in every scenario), so intervals and probabilities include what we do not know about the "
@@ -416,6 +424,38 @@ def backtest(run_dir, scenario_name, replicates, scale, seed, jobs, out_dir, obs
     click.echo(summary, err=True)
     if len(outside):
         sys.exit(1)
+
+
+@main.command()
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
+              help="table for reading, csv or json for other tools, markdown for documents.")
+def levers(fmt):
+    """Every lever a scenario may set (and the macro conditions it may assume): unit, range, 2020 default,
+    what it moves and the plan measure it stands for."""
+    import pandas as pd
+
+    from .levers import ASSUMPTIONS, LEVERS
+    from .targets import render
+
+    def default(lever) -> str:
+        if lever.default is None:
+            return "2020 value" if lever.plan != "macro condition" else "calibration/macro.toml"
+        return str(lever.default).lower() if lever.kind is bool else f"{lever.default:g}"
+
+    rows = [{"lever": lv.name, "kind": "assumption" if lv.name in ASSUMPTIONS else "lever",
+             "unit": lv.unit, "range": "true/false" if lv.kind is bool else f"{lv.lo:g} to {lv.hi:g}",
+             "default": default(lv), "plan measure": lv.plan, "moves": lv.mechanism}
+            for lv in (*LEVERS.values(), *ASSUMPTIONS.values())]
+    rows.append({"lever": "minimum_wage", "kind": "lever", "unit": "yuan a month (four tiers) or share of the average wage",
+                 "range": "rule fixed or share_of_average_wage, share 0.1 to 0.8", "default": "2020 tiers held",
+                 "plan measure": "第七部分 minimum wage", "moves": "wage floor by tier (wages, labour demand)"})
+    table = pd.DataFrame(rows)
+    if fmt != "table":
+        click.echo(render(table, fmt))
+        return
+    for row in rows:  # two lines a lever, to fit a terminal
+        click.echo(f"{row['lever']}  ({row['kind']}: {row['range']}; default {row['default']})\n"
+                   f"    unit: {row['unit']}\n    plan: {row['plan measure']}\n    moves: {row['moves']}")
 
 
 @main.group()

@@ -194,8 +194,9 @@ def calibrate(*, end_year: int, particles: int, generations: int, max_simulation
     points = tuple(fit_points(end_year))
     moments = moments_of(list(points))
     simulate = functools.partial(simulate_points, scale=scale, end_year=end_year, points=points)
-    settings = {"window": f"{START_YEAR + 1}-{end_year}", "scale": scale, "generations": generations,
-                "calibration_sha256": _calibration().digest}
+    # What the generations so far depend on; the stopping rules (--generations,
+    # --max-simulations) may change between sessions of a resumed calibration.
+    settings = {"window": f"{START_YEAR + 1}-{end_year}", "scale": scale, "calibration_sha256": _calibration().digest}
     inference = infer(simulate, inferred, moments, particles=particles, generations=generations,
                       max_simulations=max_simulations, database=checkpoint, seed=seed, executor=executor,
                       settings=settings, progress=progress)

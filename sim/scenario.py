@@ -430,10 +430,24 @@ def _minimum_wage(check: _Checker, table, start: int, end: int) -> MinimumWagePo
     return MinimumWagePolicy(rule="share_of_average_wage", share=share_value, first_adjustment=first, interval_months=interval)
 
 
+def minimum_wage_table(rule: MinimumWagePolicy) -> dict:
+    """The minimum-wage rule as a scenario file writes it ([levers.minimum_wage]),
+    so that `scenario show` round-trips through the validator."""
+    if rule.rule == "fixed":
+        return {"rule": "fixed", "schedule": [{"from": format_month(m), "tiers": list(t)} for m, t in rule.schedule]}
+    if isinstance(rule.share, Schedule):
+        share = {"path": [[format_month(m), v] for m, v in rule.share.points]}
+    else:
+        share = "2020" if rule.share is None else rule.share
+    table = {"rule": rule.rule, "share": share, "interval_months": rule.interval_months}
+    if rule.first_adjustment is not None:
+        table["first_adjustment"] = format_month(rule.first_adjustment)
+    return table
+
+
 def describe(scenario: Scenario) -> dict:
     """The fully resolved scenario, as data (for `zjsim scenario show`)."""
     rule = scenario.levers.minimum_wage
-    share = rule.share.as_data() if isinstance(rule.share, Schedule) else rule.share
     levers = {}
     for name, lever in LEVERS.items():
         schedule = scenario.levers.schedules.get(name)
@@ -452,13 +466,7 @@ def describe(scenario: Scenario) -> dict:
         "scale": scenario.scale,
         "start": format_month(scenario.start),
         "end": format_month(scenario.end),
-        "minimum_wage": {
-            "rule": rule.rule,
-            "schedule": [[format_month(m), list(t)] for m, t in rule.schedule],
-            "share": "2020 ratio" if share is None else share,
-            "first_adjustment": format_month(rule.first_adjustment) if rule.first_adjustment is not None else None,
-            "interval_months": rule.interval_months,
-        },
+        "minimum_wage": minimum_wage_table(rule),
         "levers": levers,
         "assumptions": {
             name: {

@@ -203,3 +203,17 @@ def deciders(indices: pd.DataFrame, threshold: float = 0.1) -> pd.DataFrame:
         rows.append({"output": output, "decided by": ", ".join(f"{r.input} (ST {r.ST:.2f})" for r in strong.itertuples())
                      or "none of the varied inputs"})
     return pd.DataFrame(rows)
+
+
+RELIABLE_SAMPLES = 64  # base samples below which Saltelli's estimates are mostly noise
+
+
+def sobol_warning(indices: pd.DataFrame, samples: int) -> str | None:
+    """A caution when the Sobol indices cannot be trusted: too few base samples,
+    indices outside [0, 1], or confidence intervals wider than the indices' range."""
+    outside = int(((indices["S1"] > 1) | (indices["ST"] > 1) | (indices["S1"] < -0.1) | (indices["ST"] < 0)).sum())
+    wide = int((indices["ST_conf"] > 0.5).sum())
+    if samples >= RELIABLE_SAMPLES and not outside and not wide:
+        return None
+    return (f"Sobol indices from {samples} base samples are unreliable ({outside} outside [0, 1], {wide} with a "
+            f"confidence interval wider than 0.5); use --samples {RELIABLE_SAMPLES} or more before reading them")

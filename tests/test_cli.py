@@ -101,3 +101,15 @@ def test_bad_options_give_one_message_exit_2_and_no_folder(tmp_path, args, expec
     assert "Traceback" not in done.stderr
     assert expected in done.stderr, done.stderr
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_every_option_of_every_command_has_help_text():
+    import click
+
+    from sim.cli import main
+
+    for name, command in main.commands.items():
+        for sub, cmd in (command.commands.items() if isinstance(command, click.Group) else [(name, command)]):
+            for option in cmd.params:
+                if isinstance(option, click.Option):
+                    assert option.help, f"{sub} {option.name}"

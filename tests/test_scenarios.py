@@ -162,3 +162,30 @@ def test_minimum_wage_lever_raises_wages_and_costs_low_wage_jobs():
     assert results["minimum_wage_40"][0] > results["baseline"][0]  # higher wages
     assert results["minimum_wage_40"][2] > results["baseline"][2]  # more firms evading
     assert results["minimum_wage_40"][3] < results["baseline"][3]  # fewer unit jobs
+
+
+def test_scenario_show_prints_the_minimum_wage_as_a_scenario_file_writes_it(tmp_path):
+    """The shown [levers.minimum_wage] table, written back into a file, validates to the same rule."""
+    import json as _json
+
+    from sim.scenario import describe, load_scenario
+
+    for name in ("baseline", "realised", "minimum_wage_40"):
+        original = load_scenario(ROOT / "scenarios" / f"{name}.toml")
+        table = describe(original)["minimum_wage"]
+        lines = [f"{k} = {_toml(v)}" for k, v in table.items()]
+        path = tmp_path / f"{name}.toml"
+        path.write_text(f'format = 1\nname = "{name}"\nstart = "{describe(original)["start"]}"\nend = "{describe(original)["end"]}"\n'
+                        "[levers.minimum_wage]\n" + "\n".join(lines) + "\n")
+        assert load_scenario(path).levers.minimum_wage == original.levers.minimum_wage, name
+
+
+def _toml(value) -> str:
+    """A value as TOML (strings, numbers, arrays, inline tables)."""
+    import json as _json
+
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return _json.dumps(value)

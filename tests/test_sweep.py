@@ -60,3 +60,14 @@ def test_sweep_files_are_read_and_checked(tmp_path):
     bad.write_text('[vary]\nretirement_reform = [0, 1]\n')
     with pytest.raises(InputError, match="not a numeric lever"):
         read_sweep_file(str(bad))
+
+
+def test_unreliable_sobol_indices_carry_a_warning():
+    import pandas as pd
+
+    from sim.sweep import sobol_warning
+
+    noisy = pd.DataFrame({"S1": [1.3, 0.2], "ST": [1.1, 0.3], "S1_conf": [0.9, 0.1], "ST_conf": [0.8, 0.1]})
+    assert "2 base samples are unreliable (1 outside [0, 1], 1 with a confidence" in sobol_warning(noisy, 2)
+    assert sobol_warning(noisy.iloc[[1]], 128) is None
+    assert "64 or more" in sobol_warning(noisy.iloc[[1]], 16)
