@@ -52,19 +52,25 @@ def _interrupted(stop) -> None:
     sys.exit(130 if stop.keyboard else 1)
 
 
-def _task_progress():
-    """Months (one process) or runs (a pool) done / total and the time left, on
-    stderr when it is a terminal."""
-    import time
-
-    started = time.monotonic()
+def _task_progress(what: str = "run"):
+    """A progress bar (tqdm) on stderr when it is a terminal: months (one
+    process) or runs (a pool) done out of the total, and the time left.
+    The same bar serves run, sweep, calibrate's check and reproduce."""
+    bar = None
 
     def report(done: int, total: int, unit: str) -> None:
+        nonlocal bar
         if not sys.stderr.isatty():
             return
-        elapsed = time.monotonic() - started
-        left = elapsed / done * (total - done)
-        click.echo(f"\r{done}/{total} {unit} done, about {left:.0f} s left ", nl=done == total, err=True)
+        if bar is None or bar.total != total or bar.unit != unit:
+            from tqdm import tqdm
+
+            if bar is not None:
+                bar.close()
+            bar = tqdm(total=total, unit=f" {unit}", desc=what, file=sys.stderr, dynamic_ncols=True, leave=True)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
 
     return report
 
@@ -275,7 +281,8 @@ def calibrate(end_year, particles, generations, max_simulations, scale, checks, 
                                max_simulations=max_simulations, scale=scale, seed=seed, checks=checks,
                                checkpoint=Path(checkpoint) if checkpoint else CALIBRATION_DIR / f"abc-{end_year}.db",
                                executor=make_executor(executor, jobs, scheduler), out=out, report_path=report_path,
-                               progress=lambda line: click.echo(line, err=True))
+                               progress=lambda line: click.echo(line, err=True),
+                               check_progress=_task_progress("predictive check"))
     except InputError as err:
         raise BadInput(str(err)) from None
     click.echo(text)
@@ -322,7 +329,7 @@ def sweep(scenario_file, varied, sweep_file, method, samples, replicates, scale,
             raise InputError("nothing to vary: give --vary NAME=LOW:HIGH or --sweep-file FILE")
         table, indices = run_sweep(base, inputs, method=method, samples=samples, replicates=replicates,
                                    seed=base.seed, executor=make_executor(executor, jobs, scheduler),
-                                   progress=_task_progress())
+                                   progress=_task_progress("sweep"))
     except InputError as err:
         raise BadInput(str(err)) from None
     folder = Path(out_dir) / f"sweep-{base.name}-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-seed{base.seed}"
@@ -351,14 +358,19 @@ def sweep(scenario_file, varied, sweep_file, method, samples, replicates, scale,
 @main.command()
 @click.argument("run", metavar="RUN_DIR")
 @click.option("--out", "out_dir", default="results", show_default=True, help="Folder that receives the rerun.")
-def reproduce(run, out_dir):
+@click.option("--jobs", type=JOBS, default=1, show_default=True,
+              help="Worker processes for the rerun, 1 to 256 (the bytes do not depend on it).")
+def reproduce(run, out_dir, jobs):
     """Rerun RUN_DIR (or its manifest.json) exactly and compare every output's checksum."""
     from .reproduce import reproduce as rerun
+    from .runner import Interrupted
 
     try:
-        report = rerun(run, out_dir)
+        report = rerun(run, out_dir, jobs=jobs, progress=_task_progress("reproduce"))
     except InputError as err:
         raise BadInput(str(err)) from None
+    except Interrupted as stop:
+        _interrupted(stop)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     if report.ok:

@@ -185,7 +185,7 @@ def inferred_priors(priors: list[Prior]) -> list[Prior]:
 
 def calibrate(*, end_year: int, particles: int, generations: int, max_simulations: int, scale: float, seed: int,
               checks: int, checkpoint: Path, executor=None, out: Path = POSTERIOR, report_path: Path = REPORT,
-              progress=None) -> str:
+              progress=None, check_progress=None) -> str:
     """Fit, check and write the posterior and its report; the report's text."""
     if end_year not in WINDOWS:
         raise InputError(f"--window must end in {' or '.join(map(str, WINDOWS))}", key="--window")
@@ -202,7 +202,7 @@ def calibrate(*, end_year: int, particles: int, generations: int, max_simulation
                       settings=settings, progress=progress)
     frame = posterior_frame(inference, priors, seed)
     started = time.monotonic()
-    checked = posterior_check(frame, points, checks, scale, end_year, seed, executor)
+    checked = posterior_check(frame, points, checks, scale, end_year, seed, executor, check_progress)
     check_seconds = time.monotonic() - started
     metadata = {"window": settings["window"], "scale": scale, "particles": particles, "generations": inference.generations,
                 "simulations": inference.simulations, "seed": seed, "calibration_sha256": _calibration().digest,
@@ -217,7 +217,7 @@ def calibrate(*, end_year: int, particles: int, generations: int, max_simulation
 
 
 def posterior_check(frame: pd.DataFrame, points: tuple[Point, ...], checks: int, scale: float, end_year: int,
-                    seed: int, executor=None) -> pd.DataFrame:
+                    seed: int, executor=None, progress=None) -> pd.DataFrame:
     """Fresh simulations of `checks` posterior draws (by weight, new seeds): per
     moment, the simulated 5%, 50% and 95% points."""
     from .executors import LocalExecutor
@@ -229,7 +229,11 @@ def posterior_check(frame: pd.DataFrame, points: tuple[Point, ...], checks: int,
     for k, d in enumerate(draws):
         parameters = {n: float(frame.at[d, n]) for n in names}
         tasks[k] = (parameters, parameter_seed(seed + 1, np.array([k, *parameters.values()])), scale, end_year, points)
-    results = dict((executor or LocalExecutor(1)).map(_check_task, tasks))
+    results = {}
+    for key, moments in (executor or LocalExecutor(1)).map(_check_task, tasks):
+        results[key] = moments
+        if progress:
+            progress(len(results), len(tasks), "runs")
     simulated = pd.DataFrame([results[k] for k in sorted(results)])
     return simulated.quantile([0.05, 0.5, 0.95]).T.set_axis(["p05", "median", "p95"], axis=1)
 

@@ -142,7 +142,9 @@ def scenarios_from_records(records, scale, scratch: Path) -> list:
     return scenarios
 
 
-def reproduce(run: str | Path, out_dir: str | Path = "results") -> Report:
+def reproduce(run: str | Path, out_dir: str | Path = "results", *, jobs: int = 1, progress=None) -> Report:
+    """Rerun a run folder from its manifest into `out_dir` (on `jobs` processes; the
+    bytes do not depend on them) and compare every output with the manifest."""
     folder, manifest = read_manifest(run)
     report = Report()
     _compare_versions(manifest, report)
@@ -153,9 +155,9 @@ def reproduce(run: str | Path, out_dir: str | Path = "results") -> Report:
             raise InputError("manifest entry is malformed; expected a table", file=str(folder / "manifest.json"),
                              key="uncertainty")
         _compare_posterior(uncertainty, report)
-        result = run_scenarios(scenarios, out_dir, replicates=len(manifest["replicates"]), jobs=1,
+        result = run_scenarios(scenarios, out_dir, replicates=len(manifest["replicates"]), jobs=jobs,
                                seed=manifest["seed"], command_line=["zjsim", "reproduce", str(run)],
-                               uncertainty=uncertainty)
+                               uncertainty=uncertainty, progress=progress)
     report.folder = result.folder
     for name, expected in manifest["outputs"].items():
         new = result.folder / name
