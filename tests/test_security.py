@@ -274,3 +274,33 @@ def test_reproduce_says_a_truncated_output_changed_after_the_run(small_run, tmp_
     report = reproduce(folder, tmp_path / "again")
     assert not report.ok
     assert any("changed after the run" in line for line in report.details)
+
+
+def test_a_full_disk_is_one_line_and_leaves_no_half_written_folder(tmp_path, monkeypatch):
+    import errno
+
+    from sim import runner
+
+    def full(path, text):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(runner, "write_atomically", full)
+    scenario_ = load_scenario(ROOT / "scenarios" / "baseline.toml", scale=20000, end="2021-01")
+    with pytest.raises(InputError, match="No space left on device"):
+        runner.run_scenarios([scenario_], tmp_path)
+    assert list(tmp_path.iterdir()) == []  # no .incomplete-* folder with a truncated request.json
+
+
+def test_a_full_disk_mid_run_says_how_to_resume(tmp_path, monkeypatch):
+    import errno
+
+    from sim import runner
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(runner, "_write_part", full)
+    scenario_ = load_scenario(ROOT / "scenarios" / "baseline.toml", scale=20000, end="2021-01")
+    with pytest.raises(runner.Interrupted, match="the disk is full") as stop:
+        runner.run_scenarios([scenario_], tmp_path, uncertainty="fixed")
+    assert stop.value.staging.name.startswith(".incomplete-") and (stop.value.staging / "request.json").exists()
