@@ -33,6 +33,7 @@ from .errors import InputError, writable_folder
 from .indicators import BY_ID
 from .reproduce import read_manifest
 from .runner import sha256_file
+from .targets import COLUMNS as TARGET_COLUMNS
 from .targets import (FEW_REPLICATES, FIRST_YEAR, MET, AT_RISK, TARGET_YEAR, compare_table, format_number, indicator_names,
                       load_draws, load_run, plan_indicators, target_table)
 
@@ -84,10 +85,7 @@ def read_run(run_dir: str | Path, sweep_dirs: tuple[str, ...] = ()) -> RunFolder
         if checksums.get("targets.parquet") not in (None, sha256_file(targets_path)):
             run.notes.append("targets.parquet does not match the checksum in manifest.json: it was changed after "
                              "the run. The dashboard shows the file as it is now; `zjsim reproduce` tells what changed.")
-        try:
-            run.targets = pd.read_parquet(targets_path)
-        except Exception as err:  # pyarrow raises several kinds for a damaged file
-            raise InputError(f"cannot read targets.parquet ({err.__class__.__name__})", file=str(targets_path)) from None
+        run.targets = _read_table(targets_path, TARGET_COLUMNS)
     elif run.reaches_target_year:
         run.targets = target_table(frame, load_draws(path))
         run.notes.append("targets.parquet is missing from the run folder: the verdicts were recomputed from "
@@ -112,7 +110,20 @@ def read_sweep(folder: Path) -> dict:
         meta = {}  # the indices alone still make the table
     if not isinstance(meta, dict):
         meta = {}
-    return {"folder": folder, "meta": meta, "indices": pd.read_parquet(indices_path)}
+    return {"folder": folder, "meta": meta,
+            "indices": _read_table(indices_path, ["output", "input", "S1", "S1_conf", "ST", "ST_conf"])}
+
+
+def _read_table(path: Path, columns: list[str]) -> pd.DataFrame:
+    """A Parquet table of a run or sweep folder, checked at the door: readable, with these columns."""
+    try:
+        table = pd.read_parquet(path)
+    except Exception as err:  # pyarrow raises several kinds for a damaged file
+        raise InputError(f"cannot read {path.name} ({err.__class__.__name__})", file=str(path)) from None
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise InputError(f"not a zjsim {path.stem} table: column(s) {', '.join(missing)} missing", file=str(path))
+    return table
 
 
 def plan_history() -> dict[str, dict]:

@@ -304,3 +304,19 @@ def test_a_full_disk_mid_run_says_how_to_resume(tmp_path, monkeypatch):
     with pytest.raises(runner.Interrupted, match="the disk is full") as stop:
         runner.run_scenarios([scenario_], tmp_path, uncertainty="fixed")
     assert stop.value.staging.name.startswith(".incomplete-") and (stop.value.staging / "request.json").exists()
+
+
+def test_targets_and_sensitivity_tables_of_another_schema_are_refused(small_run, tmp_path):
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    folder = _damaged(small_run, tmp_path, lambda d: pd.DataFrame({"x": [1]}).to_parquet(d / "targets.parquet"))
+    result = CliRunner().invoke(main, ["report", str(folder)])
+    assert result.exit_code == 2 and "not a zjsim targets table" in result.output
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    pd.DataFrame({"y": [1]}).to_parquet(sweep / "sensitivity.parquet")
+    result = CliRunner().invoke(main, ["report", str(small_run), "--out", str(tmp_path / "r.html"), "--sweep", str(sweep)])
+    assert result.exit_code == 2 and "not a zjsim sensitivity table" in result.output
