@@ -164,9 +164,16 @@ def _wall_time(populations: pd.DataFrame, started: float) -> float:
 
 def infer(simulate: Callable[[dict, np.random.SeedSequence], dict], priors: list[Prior], moments: list[Moment], *,
           particles: int, generations: int, max_simulations: int, database: Path, seed: int, executor=None,
-          settings: dict | None = None, progress: Callable[[str], None] | None = None) -> Inference:
+          quantile: float = 0.5, settings: dict | None = None,
+          progress: Callable[[str], None] | None = None) -> Inference:
     """ABC-SMC: the last generation's weighted particles.  Resumes from `database`
-    when it holds a run with the same priors, moments and settings."""
+    when it holds a run with the same priors, moments and settings.
+
+    With `generations=1` this is rejection ABC: `particles` draws from the
+    prior whose distance is below the `quantile` of a first prior sample, all
+    of equal weight.  Later generations propose around the previous one and
+    reweight by prior over proposal density; in many dimensions those weights
+    can collapse onto a few particles (the effective sample size says so)."""
     try:
         import pyabc
     except ImportError:
@@ -175,7 +182,8 @@ def infer(simulate: Callable[[dict, np.random.SeedSequence], dict], priors: list
     if not priors:
         raise InputError("nothing to calibrate: no parameter has a prior")
     database = Path(database)
-    fingerprint = _settings_fingerprint(priors, moments, {**(settings or {}), "particles": particles, "seed": seed})
+    fingerprint = _settings_fingerprint(priors, moments, {**(settings or {}), "particles": particles, "seed": seed,
+                                                          "quantile": quantile})
     settings_file = database.with_suffix(database.suffix + ".json")
     resume = database.exists()
     if resume:
@@ -192,7 +200,10 @@ def infer(simulate: Callable[[dict, np.random.SeedSequence], dict], priors: list
     np.random.seed(seed % 2**32)  # pyabc draws its proposals from numpy's global generator
     with _sampler(executor) as (sampler, parallel):
         model = _Model(simulate, priors, moments, seed, one_thread=parallel)
-        abc = pyabc.ABCSMC(model, prior, _distance(moments), population_size=particles, sampler=sampler)
+        # Each generation's threshold is the `quantile` of the previous one's distances
+        # (the first: of a sample from the prior).
+        abc = pyabc.ABCSMC(model, prior, _distance(moments), population_size=particles, sampler=sampler,
+                           eps=pyabc.QuantileEpsilon(alpha=quantile))
         url = f"sqlite:///{database.resolve()}"
         if resume:
             history = abc.load(url, 1)

@@ -235,10 +235,13 @@ def report(run_dir, out, scenarios, baseline, png_dir, sweep_dirs):
 @click.option("--window", "end_year", type=click.Choice(["2022", "2020"]), default="2022", show_default=True,
               help="Last year of the fit: 2022 (every published point, the shipped posterior) or 2020 (for the "
                    "out-of-sample check of 2021-2022).")
-@click.option("--particles", type=click.IntRange(min=10, max=5000), default=100, show_default=True,
-              help="ABC-SMC population size.")
-@click.option("--generations", type=click.IntRange(min=1, max=50), default=6, show_default=True,
-              help="ABC-SMC generations (each lowers the acceptance threshold).")
+@click.option("--particles", type=click.IntRange(min=10, max=5000), default=120, show_default=True,
+              help="Accepted parameter sets (the posterior's size).")
+@click.option("--generations", type=click.IntRange(min=1, max=50), default=1, show_default=True,
+              help="ABC generations: 1 is rejection ABC from the prior (equal weights); more refine by ABC-SMC, "
+                   "whose importance weights collapsed onto about 10 of 150 particles with 12 parameters here.")
+@click.option("--quantile", type=click.FloatRange(min=0.01, max=0.9), default=0.1, show_default=True,
+              help="Acceptance threshold: this quantile of the distances of a prior sample (then of each generation).")
 @click.option("--max-simulations", type=click.IntRange(min=1, max=1000000), default=3000, show_default=True,
               help="Stop after this many simulations in all.")
 @click.option("--scale", type=click.FloatRange(min=100, max=100000), default=1000.0, show_default=True,
@@ -257,8 +260,8 @@ def report(run_dir, out, scenarios, baseline, png_dir, sweep_dirs):
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
               help="Where the simulations execute: this machine's processes, or Dask distributed.")
 @click.option("--scheduler", envvar="ZJSIM_SCHEDULER", default=None, help="Dask scheduler address (see `run`).")
-def calibrate(end_year, particles, generations, max_simulations, scale, checks, seed, checkpoint, out_file, jobs,
-              executor, scheduler):
+def calibrate(end_year, particles, generations, quantile, max_simulations, scale, checks, seed, checkpoint, out_file,
+              jobs, executor, scheduler):
     """Posterior over the behavioural parameters (ABC-SMC, pyabc) from the realised 2016-2022 history.
 
     Writes the weighted parameter sets (calibration/posterior.parquet) and a fit
@@ -277,7 +280,7 @@ def calibrate(end_year, particles, generations, max_simulations, scale, checks, 
     if report_path == out.with_suffix(".md") and "posterior" not in out.stem:
         report_path = out.with_name(out.stem + "_report.md")
     try:
-        text = run_calibration(end_year=end_year, particles=particles, generations=generations,
+        text = run_calibration(end_year=end_year, particles=particles, generations=generations, quantile=quantile,
                                max_simulations=max_simulations, scale=scale, seed=seed, checks=checks,
                                checkpoint=Path(checkpoint) if checkpoint else CALIBRATION_DIR / f"abc-{end_year}.db",
                                executor=make_executor(executor, jobs, scheduler), out=out, report_path=report_path,

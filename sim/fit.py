@@ -185,7 +185,7 @@ def inferred_priors(priors: list[Prior]) -> list[Prior]:
 
 def calibrate(*, end_year: int, particles: int, generations: int, max_simulations: int, scale: float, seed: int,
               checks: int, checkpoint: Path, executor=None, out: Path = POSTERIOR, report_path: Path = REPORT,
-              progress=None, check_progress=None) -> str:
+              quantile: float = 0.1, progress=None, check_progress=None) -> str:
     """Fit, check and write the posterior and its report; the report's text."""
     if end_year not in WINDOWS:
         raise InputError(f"--window must end in {' or '.join(map(str, WINDOWS))}", key="--window")
@@ -199,12 +199,13 @@ def calibrate(*, end_year: int, particles: int, generations: int, max_simulation
     settings = {"window": f"{START_YEAR + 1}-{end_year}", "scale": scale, "calibration_sha256": _calibration().digest}
     inference = infer(simulate, inferred, moments, particles=particles, generations=generations,
                       max_simulations=max_simulations, database=checkpoint, seed=seed, executor=executor,
-                      settings=settings, progress=progress)
+                      quantile=quantile, settings=settings, progress=progress)
     frame = posterior_frame(inference, priors, seed)
     started = time.monotonic()
     checked = posterior_check(frame, points, checks, scale, end_year, seed, executor, check_progress)
     check_seconds = time.monotonic() - started
-    metadata = {"window": settings["window"], "scale": scale, "particles": particles, "generations": inference.generations,
+    metadata = {"window": settings["window"], "scale": scale, "particles": particles, "quantile": quantile,
+                "generations": inference.generations,
                 "simulations": inference.simulations, "seed": seed, "calibration_sha256": _calibration().digest,
                 "inferred": list(INFERRED), "checks": checks}
     text = report_text(priors, inference, frame, moments, checked, metadata, check_seconds)
@@ -256,7 +257,9 @@ def report_text(priors: list[Prior], inference: Inference, frame: pd.DataFrame, 
     lines = [
         "# Posterior calibration report", "",
         f"Fit window {metadata['window']}: the realised scenario from the end-2015 population at scale "
-        f"{metadata['scale']:g}, ABC-SMC (pyabc) with {metadata['particles']} particles.",
+        f"{metadata['scale']:g}, ABC (pyabc) with {metadata['particles']} particles, each generation accepting "
+        f"distances below the {metadata['quantile']:g} quantile of the previous one's"
+        + (" (one generation: rejection ABC from the prior)." if inference.generations == 1 else "."),
         "",
         f"- Cost: {inference.simulations} simulations in {inference.generations} generations, "
         f"{inference.seconds / 60:.1f} min of inference (all sessions) and {check_seconds / 60:.1f} min for the "

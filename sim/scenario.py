@@ -271,10 +271,9 @@ def _check_own_values(check: "_Checker", data: dict) -> None:
         check.integer("seed", data["seed"], 0, MAX_SEED)
     if "scale" in data:
         check.number("scale", data["scale"], 1.0, MAX_SCALE)
-    if "start" in data:
-        _start(check, "start", data["start"])
+    start = _start(check, "start", data["start"]) if "start" in data else FIRST_START
     if "end" in data:
-        check.month("end", data["end"], earliest, LAST_END)
+        check.month("end", data["end"], start, LAST_END)
     for name, spec in data.get("levers", {}).items():
         if name == "minimum_wage":
             _minimum_wage(check, spec, earliest, LAST_END)

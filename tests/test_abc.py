@@ -76,3 +76,12 @@ def test_the_simulations_run_on_a_process_pool(tmp_path):
     inference = run(tmp_path, 2, generations=2, executor=LocalExecutor(2))
     lo, hi = interval(inference, "toy.level")
     assert lo <= TRUTH <= hi
+
+
+def test_one_generation_is_rejection_abc_with_equal_weights(tmp_path):
+    inference = infer(toy, PRIORS, observed(4), particles=60, generations=1, max_simulations=20000,
+                      database=tmp_path / "rejection.db", seed=3, quantile=0.1)
+    weights = inference.particles["weight"].to_numpy()
+    assert np.allclose(weights, weights[0])  # no importance weights: every accepted draw counts the same
+    lo, hi = interval(inference, "toy.level")
+    assert lo <= TRUTH <= hi and hi - lo < 0.5 * 9.0  # narrower than the prior's 90% width
