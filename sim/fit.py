@@ -271,14 +271,16 @@ def report_text(priors: list[Prior], inference: Inference, frame: pd.DataFrame, 
         f"- Effective sample size of the final population: {ess:.0f} of {len(weights)} particles.",
         f"- Posterior predictive check: {covered} of {len(moments)} observed values inside the simulated 5-95% interval.",
         "", "## Parameters", "",
-        "Width ratio: the posterior's 5-95% width over the prior's (1 = the data say nothing, "
-        "small = pinned down).", "",
+        "Width ratio: the posterior's 5-95% width over the prior's, on the prior's scale (log for log-uniform "
+        "priors); 1 = the data say nothing, small = pinned down.", "",
         "| parameter | prior | prior 5-95% | posterior median | posterior 5-95% | width ratio | inferred from |",
         "|---|---|---|---|---|---|---|",
     ]
     for j, p in enumerate(priors):
         lo, hi = p.quantiles([0.05, 0.95])
-        ratio = (q[2, j] - q[0, j]) / (hi - lo)
+        # Widths on the prior's own scale: log for a log-uniform prior (a rate known to a factor).
+        scale = np.log if p.dist == "loguniform" else (lambda x: x)
+        ratio = (scale(q[2, j]) - scale(q[0, j])) / (scale(hi) - scale(lo))
         lines.append(f"| {p.name} | {p.dist} [{_number(p.lo)}, {_number(p.hi)}] | {_number(lo)}-{_number(hi)} | "
                      f"{_number(q[1, j])} | {_number(q[0, j])}-{_number(q[2, j])} | {ratio:.2f} | "
                      f"{INFERRED.get(p.name, 'prior only')} |")
