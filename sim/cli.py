@@ -43,6 +43,19 @@ REPLICATES = click.IntRange(min=1, max=10000)
 JOBS = click.IntRange(min=1, max=256)
 
 
+def uncertainty_options(prefix: str = ""):
+    """--uncertainty and --posterior, for the commands that run ensembles."""
+    def decorate(command):
+        command = click.option("--posterior", "posterior_file", default=None, metavar="FILE.parquet",
+                               help=f"{prefix}posterior to draw from (default: calibration/posterior.parquet).")(command)
+        return click.option(
+            "--uncertainty", type=click.Choice(["posterior", "fixed"]), default="posterior", show_default=True,
+            help=f"{prefix}posterior: each pair of replicates draws one parameter set from the calibrated posterior "
+                 "(the same draw in every scenario), so intervals and probabilities include what we do not know "
+                 "about the parameters; fixed: every replicate uses params.toml's values (chance only).")(command)
+    return decorate
+
+
 def _interrupted(stop) -> None:
     """One line on why a run stopped and the exact command that finishes it; exit 130 for Ctrl-C, else 1."""
     import shlex
@@ -90,12 +103,7 @@ def _task_progress(what: str = "run"):
 @click.option("--end", default=None, help="Last simulated month, YYYY-MM (default: the scenario's `end`; up to 2035-12).")
 @click.option("--resume", "resume_dir", default=None, metavar="RUN_DIR",
               help="Finish an interrupted run (its .incomplete-* folder), skipping the runs it completed.")
-@click.option("--uncertainty", type=click.Choice(["posterior", "fixed"]), default="posterior", show_default=True,
-              help="posterior: each pair of replicates draws one parameter set from the calibrated posterior (the same "
-                   "draw in every scenario), so intervals and probabilities include what we do not know about the "
-                   "parameters; fixed: every replicate uses params.toml's values (chance only).")
-@click.option("--posterior", "posterior_file", default=None, metavar="FILE.parquet",
-              help="Posterior to draw from (default: calibration/posterior.parquet).")
+@uncertainty_options()
 def run(scenario_files, seed, scale, replicates, jobs, executor, scheduler, out_dir, start, end, resume_dir,
         uncertainty, posterior_file):
     """Simulate each SCENARIO from its baseline population and write results/<run-id>/.
@@ -399,12 +407,7 @@ def reproduce(run, out_dir, jobs):
 @click.option("--observed", default=None, metavar="FILE.csv", help="Published points (default: calibration/observed.csv).")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
               help="table for reading, csv or json for other tools, markdown for documents.")
-@click.option("--uncertainty", type=click.Choice(["posterior", "fixed"]), default="posterior", show_default=True,
-              help="Without RUN_DIR. posterior: each pair of replicates draws one parameter set from the calibrated posterior (the same "
-                   "draw in every scenario), so intervals and probabilities include what we do not know about the "
-                   "parameters; fixed: every replicate uses params.toml's values (chance only).")
-@click.option("--posterior", "posterior_file", default=None, metavar="FILE.parquet",
-              help="Without RUN_DIR: posterior to draw from (default: calibration/posterior.parquet).")
+@uncertainty_options("Without RUN_DIR: ")
 def backtest(run_dir, scenario_name, replicates, scale, seed, jobs, out_dir, observed, fmt, uncertainty, posterior_file):
     """Compare a run with every figure published for 2016-2022 (calibration/observed.csv).
 
