@@ -37,7 +37,8 @@ def _resume_command(stderr: str) -> list[str]:
 
 
 def test_ctrl_c_prints_the_command_that_finishes_the_run(tmp_path):
-    process = subprocess.Popen(CLI + RUN + ["--replicates", "4", "--out", str(tmp_path)], stderr=subprocess.PIPE, text=True)
+    # Enough replicates that the run cannot finish between its first part and the signal.
+    process = subprocess.Popen(CLI + RUN + ["--replicates", "30", "--out", str(tmp_path)], stderr=subprocess.PIPE, text=True)
     _wait_for_parts(tmp_path, 1, process)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
@@ -50,7 +51,7 @@ def test_ctrl_c_prints_the_command_that_finishes_the_run(tmp_path):
 
 
 def test_a_killed_worker_ends_the_run_with_a_resume_command(tmp_path):
-    process = subprocess.Popen(CLI + RUN + ["--replicates", "6", "--jobs", "2", "--out", str(tmp_path)],
+    process = subprocess.Popen(CLI + RUN + ["--replicates", "16", "--jobs", "2", "--out", str(tmp_path)],
                                stderr=subprocess.PIPE, text=True)
     _wait_for_parts(tmp_path, 1, process)
     for pid in _pool_workers(process.pid):
