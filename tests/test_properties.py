@@ -23,7 +23,7 @@ from sim.levers import ASSUMPTIONS, LEVERS
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTCOMES: dict[str, Counter] = {}
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def toml_value(value) -> str:
@@ -174,7 +174,7 @@ json_values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st
 MANIFEST_KEYS = ["scenarios", "seed", "replicates", "scale", "outputs", "uncertainty", "run_id", "code", "packages"]
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(key=st.sampled_from(MANIFEST_KEYS + ["indicators.parquet", "targets.parquet", "manifest.json"]),
        value=json_values, data=st.binary(max_size=300))
 def test_damaged_run_folders_give_one_message(finished_run, tmp_path_factory, key, value, data):
