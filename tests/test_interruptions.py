@@ -38,7 +38,10 @@ def _resume_command(stderr: str) -> list[str]:
 
 def test_ctrl_c_prints_the_command_that_finishes_the_run(tmp_path):
     # Enough replicates that the run cannot finish between its first part and the signal.
-    process = subprocess.Popen(CLI + RUN + ["--replicates", "30", "--out", str(tmp_path)], stderr=subprocess.PIPE, text=True)
+    # A shell's background jobs inherit SIGINT ignored, and Python then never raises
+    # KeyboardInterrupt: give the run the default disposition, as a terminal would.
+    process = subprocess.Popen(CLI + RUN + ["--replicates", "30", "--out", str(tmp_path)], stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     _wait_for_parts(tmp_path, 1, process)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
