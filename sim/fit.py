@@ -53,6 +53,7 @@ from .calibration import CALIBRATION_DIR, Calibration
 from .errors import InputError
 from .posterior import POSTERIOR
 from .priors import Prior, read_priors
+from .runner import write_atomically
 from .timeline import format_month, parse_month
 
 START_YEAR = 2015
@@ -211,9 +212,7 @@ def calibrate(*, end_year: int, particles: int, generations: int, max_simulation
     text = report_text(priors, inference, frame, moments, checked, metadata, check_seconds)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_posterior(frame, out, metadata)
-    temporary = report_path.with_name(f".{report_path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, report_path)
+    write_atomically(report_path, text)
     return text
 
 

@@ -35,7 +35,7 @@ from .reproduce import read_manifest
 from .runner import sha256_file
 from .targets import COLUMNS as TARGET_COLUMNS
 from .targets import (FEW_REPLICATES, FIRST_YEAR, MET, AT_RISK, TARGET_YEAR, compare_table, format_number, indicator_names,
-                      load_draws, load_run, plan_indicators, target_table)
+                      load_draws, load_run, plan_indicators, share_text, target_table)
 
 # Indicators the report shows beside the plan's, for context (no target).
 CONTEXT = ("resident_population", "labour_force", "employed", "average_wage")
@@ -303,14 +303,9 @@ def _dashboard_row(scenario: str, row: pd.Series) -> dict:
         "interval": replicates > 1, "probability": float(row["probability"]),
         "probability_text": f"{row['probability']:.0%}", "probability_exact": repr(float(row["probability"])),
         "verdict": row["verdict"], "verdict_class": row["verdict"].replace(" ", "-"), "replicates": replicates,
-        "from_parameters": _share(row.get("from_parameters", float("nan"))),
+        "from_parameters": share_text(row.get("from_parameters", float("nan"))),
     }
 
-
-def _share(value) -> str:
-    """The share of a spread that comes from the parameters, as the page shows it."""
-    value = float(value)
-    return "-" if value != value else f"{value:.0%}"
 
 
 def _bands(frame: pd.DataFrame, plans: list[dict]) -> dict[str, dict[str, charts.Bands]]:

@@ -271,7 +271,9 @@ def _clip(text: str, width: int = 24) -> str:
     return text + "…"
 
 
-def _share(value: float) -> str:
+def share_text(value) -> str:
+    """A share (of a spread from the parameters) as tables and the report show it."""
+    value = float(value)
     return "-" if value != value else f"{value:.0%}"
 
 
@@ -290,7 +292,7 @@ def narrow_targets(table: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
             "5-95%": [_interval(a, b) for a, b in zip(rows["p05"], rows["p95"])],
             "P(met)": [f"{p:.0%}" for p in rows["probability"]], "verdict": rows["verdict"]})
         if "from_parameters" in rows:
-            shown["params"] = [_share(v) for v in rows["from_parameters"]]
+            shown["params"] = [share_text(v) for v in rows["from_parameters"]]
         blocks.append((scenario, shown.reset_index(drop=True)))
     return blocks
 
