@@ -88,6 +88,58 @@ class EntryFile:
 
 
 ELEMENT = re.compile(r"^(?P<name>[\w.]+?)(\[(?P<index>\d+)\])?$")  # "section.key" or "section.key[i]"
+_SECTION = re.compile(r"^\[(?P<section>[\w.]+)\]\s*(#.*)?$")
+_VALUE = re.compile(r"(?P<head>^(?P<key>\w+)\s*=\s*\{\s*value\s*=\s*)(?P<literal>\[[^\]]*\]|[-+0-9.eE_]+)")
+
+
+def _literal(value) -> str:
+    """A TOML literal for a point value, to six significant digits."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    text = f"{float(value):.6g}"
+    return text if any(c in text for c in ".en") else text + ".0"
+
+
+FIT_NOTE = "the best-fitting accepted particle of the posterior calibration (zjsim calibrate --write; posterior_report.md)"
+_STATUS = re.compile(r'status\s*=\s*"[^"]*"')
+_FIT = re.compile(r'fit\s*=\s*"[^"]*"')
+
+
+def _mark_fitted(line: str, how: str) -> str:
+    """An entry line whose value the calibration wrote: status fitted, and its fit says how."""
+    line = _STATUS.sub('status = "fitted"', line, count=1)
+    if _FIT.search(line):
+        return _FIT.sub(lambda _: f'fit = "{how}"', line, count=1)
+    return _STATUS.sub(lambda _: f'status = "fitted", fit = "{how}"', line, count=1)
+
+
+def write_point_values(path: Path, values: dict[str, float], how: str = FIT_NOTE) -> str:
+    """The text of a calibration file (params.toml) with some point values
+    replaced (keys as in `EntryFile.with_values`), every other byte kept:
+    comments, priors and notes stay as written.  Checked by reading it back."""
+    original = EntryFile.load(path)
+    updated = original.with_values(values)
+    wanted = {name for name in (ELEMENT.match(key)["name"] for key in values)}
+    lines, section, done = [], "", set()
+    for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+        header = _SECTION.match(line)
+        if header:
+            section = header["section"] + "."
+        match = _VALUE.match(line)
+        if match and section + match["key"] in wanted:
+            name = section + match["key"]
+            line = line[:match.start("literal")] + _literal(updated.entries[name]["value"]) + line[match.end("literal"):]
+            line = _mark_fitted(line, how.replace('"', "'"))
+            done.add(name)
+        lines.append(line)
+    if done != wanted:
+        raise InputError("cannot find the one-line entries " + ", ".join(sorted(wanted - done)), file=str(path))
+    text = "".join(lines)
+    check = _flatten(tomllib.loads(text))
+    for name in wanted:
+        if not np.allclose(check[name]["value"], updated.entries[name]["value"], rtol=1e-5, atol=0.0):
+            raise InputError("the rewritten value does not read back", file=str(path), key=name)
+    return text
 
 
 @dataclass

@@ -268,8 +268,11 @@ def report(run_dir, out, scenarios, baseline, png_dir, sweep_dirs):
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
               help="Where the simulations execute: this machine's processes, or Dask distributed.")
 @click.option("--scheduler", envvar="ZJSIM_SCHEDULER", default=None, help="Dask scheduler address (see `run`).")
+@click.option("--write", "write_points", is_flag=True,
+              help="Also make the best-fitting accepted particle the point values of the inferred parameters in "
+                   "calibration/params.toml (what --uncertainty fixed runs); layout and comments are kept.")
 def calibrate(end_year, particles, generations, quantile, max_simulations, scale, checks, seed, checkpoint, out_file,
-              jobs, executor, scheduler):
+              jobs, executor, scheduler, write_points):
     """Posterior over the behavioural parameters (ABC-SMC, pyabc) from the realised 2016-2022 history.
 
     Writes the weighted parameter sets (calibration/posterior.parquet) and a fit
@@ -293,7 +296,7 @@ def calibrate(end_year, particles, generations, quantile, max_simulations, scale
                                checkpoint=Path(checkpoint) if checkpoint else CALIBRATION_DIR / f"abc-{end_year}.db",
                                executor=make_executor(executor, jobs, scheduler), out=out, report_path=report_path,
                                progress=lambda line: click.echo(line, err=True),
-                               check_progress=_task_progress("predictive check"))
+                               check_progress=_task_progress("predictive check"), write_points=write_points)
     except InputError as err:
         raise BadInput(str(err)) from None
     click.echo(text)

@@ -110,13 +110,21 @@ def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -
     edu[college_students] = 2
     adult = age_y >= 22
     # College education falls steeply with age (ZJ college enrolment expanded
-    # after 1999); migrants are half as likely as locals (assumption).
-    college_w = by_age(lambda a: 1.0 / (1.0 + np.exp((a - 38.0) / 6.0)) + 0.02)[age_y] * pick(people.local, 1.0, 0.5)
+    # after 1999); migrants are half as likely as locals (assumption).  The
+    # curves belong to birth cohorts: centred on age 38 (college) and 50
+    # (senior secondary) in 2020, five years younger in a 2015 population.
+    # (With the same ages in both years the end-2015 population's young were
+    # as far below their 2020 selves as its total share, and the run from 2015
+    # reached a college share of 14.2% in 2020 against the census's 17.0%;
+    # seam test, issue 11.)
+    cohort_shift = 2020 - cal.baseline_year
+    college_w = (by_age(lambda a: 1.0 / (1.0 + np.exp((a + cohort_shift - 38.0) / 6.0)) + 0.02)[age_y]
+                 * pick(people.local, 1.0, 0.5))
     college_w[~adult] = 0.0
     college = choose_exact(college_w, round(n * s("population.college_share")) - college_students.sum(), rng)
     del college_w
     edu[college] = 2
-    senior_w = by_age(lambda a: 1.0 / (1.0 + np.exp((a - 50.0) / 8.0)) + 0.05)[age_y]
+    senior_w = by_age(lambda a: 1.0 / (1.0 + np.exp((a + cohort_shift - 50.0) / 8.0)) + 0.05)[age_y]
     senior_w[(age_y < 19) | (edu != 0) | college_students] = 0.0
     senior = choose_exact(senior_w, round(n * s("population.senior_secondary_share")) - senior_students.sum(), rng)
     del senior_w
@@ -416,7 +424,7 @@ def _fill_talent_and_insurance(people: Table, cal: Calibration, scale: float, rn
     skill_w = pick(edu[prime_workers] == 1, 2.0, 1.0) * pick(np.isin(sector, (1, 2)), 2.0, 1.0)
     skilled = prime_workers[choose_exact(skill_w, rows("talent.skilled"), rng)]
     high = skilled[choose_exact(1.0 + (age_y[skilled] - 20) / 20.0, rows("talent.high_skilled"), rng)]
-    people.skill[skilled] = np.where(rng.random(len(skilled)) < 0.5, 1, 2)
+    people.skill[skilled] = 1 + categorical(s("talent.skill_level_mix"), rng.random(len(skilled)))
     people.skill[high] = 3 + categorical(s("talent.high_skill_level_mix"), rng.random(len(high)))
 
     # Professional-technical titles: college graduates at work (public sector

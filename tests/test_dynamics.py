@@ -88,3 +88,21 @@ def test_every_flow_counted_is_declared_by_a_process(stepped):
     declared = {name for process in STEP_ORDER for name in process.flows}
     # `retirements*` are also counted by the model when a separation happens past the statutory age.
     assert set(stepped[0].flows) <= declared
+
+
+def test_new_hires_are_enrolled_at_the_current_coverage_of_unit_employees():
+    """Coverage at hire follows the population, not the one it was built as
+    (otherwise a run from 2015 hires at the 2015 coverage into 2022)."""
+    from sim.processes.insurance import SocialInsurance
+
+    model = LabourModel(seed=3, scale=3000)
+    people = model.people
+    insurance = next(p for p in model.processes if isinstance(p, SocialInsurance))
+    unit = people.status == Status.UNIT
+    built = insurance.coverage_at_hire()
+    assert built[1] == pytest.approx(people.unemployment_insured[unit].mean())
+    assert 0.3 < built[1] < built[2] < 1.0  # 2020: 57% of unit employees insured against unemployment, more against injury
+    people.unemployment_insured[unit] = True
+    assert insurance.coverage_at_hire()[1] == 1.0
+    people.work_injury_insured[:] = False
+    assert insurance.coverage_at_hire()[2] == 0.0

@@ -67,3 +67,48 @@ def test_the_shipped_values_reproduce_the_2020_actuals_within_15_percent():
     assert len(points) >= 10
     for p in points:
         assert simulated[moment_name(p)] == pytest.approx(p.value, rel=0.15), moment_name(p)
+
+
+def test_writing_point_values_changes_only_those_values(tmp_path):
+    """`zjsim calibrate --write` rewrites the inferred values in params.toml and
+    keeps every other byte (comments, priors, notes)."""
+    from sim.calibration import EntryFile, write_point_values
+
+    source = Calibration.load().params.path
+    copy = tmp_path / "params.toml"
+    copy.write_bytes(source.read_bytes())
+    text = write_point_values(copy, {"insurance.enrolment_catch_up[1]": 0.0031234567, "talent.senior_rate": 0.002})
+    before, after = source.read_text().splitlines(), text.splitlines()
+    changed = [(a, b) for a, b in zip(before, after) if a != b]
+    assert len(before) == len(after) and len(changed) == 2
+    shipped = EntryFile.load(source)("insurance.enrolment_catch_up")
+    assert changed[0][1].startswith(f"enrolment_catch_up = {{ value = [{shipped[0]:.6g}, 0.00312346, {shipped[2]:.6g}],")
+    assert changed[1][1].startswith('senior_rate = { value = 0.002, status = "fitted", fit = "the best-fitting accepted')
+    copy.write_text(text)
+    reread = EntryFile.load(copy)
+    assert reread("insurance.enrolment_catch_up")[1] == pytest.approx(0.00312346)
+    assert reread("talent.senior_rate") == 0.002
+    assert reread.entries["talent.senior_rate"]["prior"] == EntryFile.load(source).entries["talent.senior_rate"]["prior"]
+    # An assumption whose value the calibration wrote becomes fitted, and says how.
+    text = write_point_values(copy, {"separations.young_multiplier": 2.0})
+    line = next(l for l in text.splitlines() if l.startswith("young_multiplier"))
+    assert 'value = 2.0, status = "fitted", fit = "the best-fitting' in line and "note = " in line
+
+
+def test_point_candidates_are_the_particles_closest_to_the_data_and_scored_by_expected_distance():
+    import pandas as pd
+
+    from sim.abc import Inference, Moment
+    from sim.fit import INFERRED, closest_particles, expected_distance
+
+    first = next(iter(INFERRED))
+    particles = pd.DataFrame({name: [1.0, 2.0, 3.0] for name in INFERRED} | {"weight": [1 / 3] * 3})
+    particles[first] = [0.1, 0.2, 0.3]
+    inference = Inference(particles, np.array([0.5, 0.2, 0.9]), [1.0], 3, 1.0, 1)
+    closest = closest_particles(inference, 2)
+    assert [c[first] for c in closest] == [0.2, 0.1] and set(closest[0]) == set(INFERRED)
+
+    moments = [Moment("a", 10.0, 2.0), Moment("b", 0.0, 1.0)]
+    # (1/2)^2 + 1^2 = 1.25 and (3/2)^2 + 1^2 = 3.25: mean 2.25
+    assert expected_distance([{"a": 11.0, "b": 1.0}, {"a": 13.0, "b": -1.0}], moments) == pytest.approx(2.25)
+    assert expected_distance([{"a": 11.0}], moments) == float("inf")

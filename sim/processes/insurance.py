@@ -6,9 +6,9 @@ switched on, occupational-injury protection with platform work) and end with
 it.  Membership of the employee pension lasts: contributions may be
 interrupted, but the member is counted (as the statistics count insured
 persons) until retirement, when a member becomes a pensioner.  New unit hires
-are enrolled in each scheme with the 2020 coverage of unit employees, and
-uninsured employees at a monthly catch-up rate, both scaled by their firm's
-compliance propensity; own-account workers join the employee pension as
+are enrolled in each scheme with the current coverage of unit employees (last
+month's), and uninsured employees at a monthly catch-up rate, both scaled by
+their firm's compliance propensity; own-account workers join the employee pension as
 individuals at a monthly rate; adults outside the employee scheme join the
 resident pension at a monthly rate.
 """
@@ -103,6 +103,20 @@ def _enrol(status, sector, spell_m, age_m, firm, pension_employee, pension_retir
     return np.array([n_pensioners, n_pension, n_unemployment, n_work_injury, n_resident])
 
 
+@numba.njit(cache=True)
+def unit_coverage(status, pension_employee, unemployment_insured, work_injury_insured) -> np.ndarray:
+    """Shares of unit employees who are members of the employee pension,
+    insured against unemployment and against work injury (order of SCHEMES)."""
+    unit = pe = ui = wi = 0
+    for i in range(len(status)):
+        if status[i] == Status.UNIT:
+            unit += 1
+            pe += pension_employee[i]
+            ui += unemployment_insured[i]
+            wi += work_injury_insured[i]
+    return np.array([pe, ui, wi], dtype=np.float64) / max(unit, 1)
+
+
 class SocialInsurance(Process):
     name = "insurance"
     person_columns = PERSON_COLUMNS
@@ -114,12 +128,20 @@ class SocialInsurance(Process):
         "resident_enrolments": "adults joining the resident pension",
     }
 
-    def __init__(self, model):
-        super().__init__(model)
-        # 2020 coverage of unit employees, the chance that a new hire is enrolled.
-        people = model.people
-        unit = people.status == Status.UNIT
-        self.coverage_at_hire = [float(people[scheme][unit].mean()) if unit.any() else 0.0 for scheme in SCHEMES]
+    def coverage_at_hire(self) -> np.ndarray:
+        """The chance that a new unit hire is enrolled in each scheme (in a firm
+        of average compliance): the current coverage of unit employees, as
+        firms enrol newcomers as they have enrolled their staff.
+
+        Answers to the seam between the two histories (issue 11, point 5): this
+        was the coverage of the population as built, frozen for the whole run,
+        so a run from the end-2015 population kept hiring at the 2015 coverage
+        into 2021-2022 and its unemployment and work-injury insured grew 3-5%
+        slower than those of the end-2020 population (the published 2021-2022
+        insured stocks, calibration/observed.csv)."""
+        people = self.model.people
+        return unit_coverage(people.status, people.pension_employee, people.unemployment_insured,
+                             people.work_injury_insured)
 
     def _burden_factor(self) -> float:
         """Catch-up enrolment relative to 2020 as the employer's contribution burden
@@ -140,7 +162,7 @@ class SocialInsurance(Process):
         counts = _enrol(
             people.status, people.sector, people.spell_m, people.age_m, people.firm, people.pension_employee,
             people.pension_retiree, people.pension_resident, people.unemployment_insured, people.work_injury_insured,
-            relative, np.asarray(self.coverage_at_hire, dtype=np.float64), np.asarray(catch_up, dtype=np.float64),
+            relative, self.coverage_at_hire(), np.asarray(catch_up, dtype=np.float64),
             float(self.param("individual_contribution_rate")), float(self.param("platform_injury_rate")),
             float(self.param("resident_enrolment_rate")), bool(model.policy.platform_injury_protection),
             streams.key(self.name, month, "insurance"), streams.key(self.name, month, "enrol"))
