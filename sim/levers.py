@@ -80,6 +80,9 @@ ASSUMPTIONS = {
               "growth of the firms' desired unit employment (labour demand)", "macro condition"),
         Lever("net_migration", float, -200.0, 300.0, None, "10k persons a year",
               "arrivals from other provinces beyond those who leave (demography)", "macro condition"),
+        Lever("college_intake", float, 0.0, 200.0, None, "10k persons a year",
+              "first-year students of the province's colleges each July, residents and students from other "
+              "provinces (demography)", "macro condition"),
     )
 }
 DECLARED = {**LEVERS, **ASSUMPTIONS}  # everything a scenario may schedule

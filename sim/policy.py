@@ -55,6 +55,7 @@ class Policy:
     wage_growth_non_private: float | None = None
     labour_demand_growth: float | None = None
     net_migration: float | None = None  # 10k persons a year
+    college_intake: float | None = None  # 10k persons a year
 
 
 class Government(mesa.Agent):

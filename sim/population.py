@@ -101,11 +101,22 @@ def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -
     edu = np.zeros(n, dtype=np.int8)
     at = lambda lo, hi: (age_y >= lo) & (age_y <= hi)  # noqa: E731
     senior_students = choose_exact(at(16, 18).astype(float), round(at(16, 18).sum() * params("demography.senior_secondary_continuation")), rng)
-    # College continuation: solved so that the cohort leaving college in July
-    # 2021 (age 21 now) equals the 2020 graduate cohort (32万).
+    # Residents' college continuation: solved so that the cohort leaving
+    # college next July (age 21 now) equals this year's graduates (32万 in
+    # 2020); the colleges' intake beyond it comes from other provinces
+    # (sim.processes.demography).  College students now: at 21, 20 and 19 the
+    # intakes of two years ago, last year and this year (calibration/macro.toml;
+    # before its first year, the residents' rate).
     college_rate = min(rows(s("labour.college_graduates")) / max(at(21, 21).sum(), 1), 0.95)
     derived["college_continuation"] = college_rate / params("demography.senior_secondary_continuation")
-    college_students = choose_exact(at(19, 21).astype(float), round(at(19, 21).sum() * college_rate), rng)
+    intake = cal.macro["college_intake"]
+    college_students = np.zeros(n, dtype=bool)
+    age_last_july = (people.age_m - 5) // 12  # the age that decided school in July (the population is of December)
+    for age in (19, 20, 21):
+        cohort = (age_last_july == age) & ~senior_students
+        year = cal.baseline_year + 19 - age  # the year this age entered college
+        share = college_rate if year < intake.points[0][0] else min(rows(intake.at(year * 12) * 1e4) / max(cohort.sum(), 1), 0.95)
+        college_students |= choose_exact(cohort.astype(float), round(cohort.sum() * share), rng)
     edu[senior_students] = 1
     edu[college_students] = 2
     adult = age_y >= 22

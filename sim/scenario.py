@@ -63,7 +63,7 @@ TOP_KEYS = {
     "start": f"month YYYY-MM, {' or '.join(map(format_month, STARTS))} (the month after the 2015 or 2020 baseline)",
     "end": f"month YYYY-MM from start to {format_month(LAST_END)}",
     "levers": "table of levers",
-    "assumptions": "table of macro conditions (wage_growth_private, wage_growth_non_private, labour_demand_growth, net_migration)",
+    "assumptions": "table of macro conditions (wage_growth_private, wage_growth_non_private, labour_demand_growth, net_migration, college_intake)",
 }
 MINIMUM_WAGE_KEYS = {
     "rule": "'fixed' or 'share_of_average_wage'",

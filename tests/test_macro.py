@@ -3,6 +3,7 @@
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sim.calibration import CALIBRATION_DIR, Calibration
@@ -11,6 +12,7 @@ from sim.levers import ASSUMPTIONS
 from sim.macro import load_macro
 from sim.model import LabourModel
 from sim.scenario import load_scenario
+from sim.status import Status
 from sim.timeline import parse_month
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,9 +21,11 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_the_shipped_paths_are_realised_to_2022_and_projected_after():
     macro = Calibration.load().macro
     assert set(macro) == set(ASSUMPTIONS)
+    # The colleges' intake of a year is known from its graduates three years later.
+    lead = {"college_intake": 3}
     for path in macro.values():
-        realised = [year for year, _, kind, _ in path.points if kind == "realised"]
-        projected = [year for year, _, kind, _ in path.points if kind == "projection"]
+        realised = [year + lead.get(path.name, 0) for year, _, kind, _ in path.points if kind == "realised"]
+        projected = [year + lead.get(path.name, 0) for year, _, kind, _ in path.points if kind == "projection"]
         assert max(realised) == 2022 and min(projected) == 2023, path.name
         assert all(source for *_, source in path.points)
     wages = macro["wage_growth_private"]
@@ -57,7 +61,8 @@ def test_a_bad_macro_file_names_the_key(tmp_path, old, new, key, message):
 def test_a_scenario_assumption_replaces_the_path_and_moves_wages(tmp_path):
     flat = tmp_path / "flat.toml"
     flat.write_text(f'name = "flat"\nextends = "{ROOT / "scenarios/baseline.toml"}"\n'
-                    '[assumptions]\nwage_growth_private = 0.0\nwage_growth_non_private = 0.0\nnet_migration = { from = "2021-01", value = -20.0 }\n')
+                    '[assumptions]\nwage_growth_private = 0.0\nwage_growth_non_private = 0.0\nnet_migration = { from = "2021-01", value = -20.0 }\n'
+                    'college_intake = 0.0\n')  # students from other provinces would come on top of so few arrivals
     scenario = load_scenario(flat)
     growth = []
     for levers in (load_scenario(ROOT / "scenarios/baseline.toml").levers, scenario.levers):
@@ -87,3 +92,32 @@ def test_bad_assumptions_and_starts_are_refused(tmp_path, body, message):
     with pytest.raises(InputError) as err:
         load_scenario(path)
     assert message in str(err.value)
+
+
+def test_students_from_other_provinces_fill_the_colleges_intake(tmp_path):
+    """Each July the residents who go on to college plus the students from other
+    provinces make the intake of macro.toml; the 2020 population graduates the
+    published classes (38.3万 in 2022); students count in net migration; and a
+    scenario may assume another intake."""
+    model = LabourModel(seed=4, scale=1000)
+    model.run_until(parse_month("2021-06"))
+    people = model.people
+    students = lambda: (people.status == Status.SCHOOL) & (people.edu == 2)  # noqa: E731
+    before, rows_before = students(), people.n
+    model.step()  # July 2021
+    arrivals = model.flows["college_arrivals"]
+    after = students()
+    residents_going_on = int(np.count_nonzero(after[:rows_before] & ~before))
+    intake = model.calibration.macro["college_intake"].at(parse_month("2021-07")) * 1e4 / model.scale
+    assert 0 < arrivals == int(np.count_nonzero(after[rows_before:]))
+    assert residents_going_on + arrivals == pytest.approx(intake, abs=1.0)
+    assert model.ledger[-1]["in_migrants"] >= arrivals
+    model.run_until(parse_month("2022-12"))
+    graduates = sum(p.get("college_graduates", 0) for m, p in model.recorder.parts.items() if m // 12 == 2022)
+    assert graduates * model.scale / 1e4 == pytest.approx(38.3, rel=0.05)  # calibration/macro.toml, the class of 2022
+
+    none = tmp_path / "none.toml"
+    none.write_text(f'name = "none"\nextends = "{ROOT / "scenarios/baseline.toml"}"\n[assumptions]\ncollege_intake = 0.0\n')
+    model = LabourModel(seed=4, scale=1000, policy=load_scenario(none).levers)
+    model.run_until(parse_month("2021-07"))
+    assert model.flows["college_arrivals"] == 0

@@ -29,19 +29,25 @@ STOCKS = ("resident_population", "employed", "pension_insured", "unemployment_in
 FLOWS = ("new_urban_jobs", "vocational_training", "new_vocational_certificates", "new_senior_vocational_certificates",
          "new_professional_qualifications")
 # Where the two histories still disagree beyond the noise (issue 11 stays open
-# on it): professional-technical talent, 3% and 6% lower from 2015.  The run
-# from 2015 reaches a college share of 14.2% by 2020 against the census's
-# 17.0%, so it has about 19% fewer college-educated unit employees, the pool
-# junior titles are granted from.  (The training, certificate and
-# unemployment/work-injury gaps of before are closed: new hires are enrolled
-# at the current coverage, and the 2020 skill-level split is the one the run
-# from 2015 reaches.)
-KNOWN_GAPS = {"professional_technical_talent"}
-# At the edge of the tolerance: new urban jobs +4% and +9.5% (noise 3-3.5%);
-# new professional qualifications -6% and -8.4% (noise 4-5%; also drawn from
-# the college-educated).  Whether they pass moves with the random numbers, so
-# they are expected to fail but may pass.
-BORDERLINE = {"new_urban_jobs", "new_professional_qualifications"}
+# on them):
+# - professional-technical talent, 3% and 5% lower from 2015.  The run from
+#   2015 reaches a college share of 15.3% by 2020 against the census's 17.0%,
+#   so it has fewer college-educated workers without a title, the pool junior
+#   titles are granted from (about a third fewer new junior titles in 2022).
+# - new urban jobs in 2022, 10% higher from 2015 (2021 agrees): the
+#   population built for 2020 has more workers close to retirement, and
+#   retires a quarter more urban employed in 2022, which new urban jobs are
+#   net of.
+# (The training, certificate, qualification and unemployment/work-injury gaps
+# of before are closed: new hires are enrolled at the current coverage, the
+# 2020 skill-level split is the one the run from 2015 reaches, and students
+# from other provinces fill the colleges' intake.)
+KNOWN_GAPS = {"professional_technical_talent", "new_urban_jobs"}
+# At the edge of the tolerance: the average wage, 3.3% higher from 2015 in
+# both years (noise 0.3%; the run from 2015 is 1.2-1.5% above the 2020
+# bulletin for both ownerships and has a larger non-private share).  It is
+# expected to fail but may pass.
+BORDERLINE = {"average_wage"}
 
 
 @pytest.fixture(scope="module")
