@@ -323,7 +323,8 @@ def report_text(priors: list[Prior], inference: Inference, frame: pd.DataFrame, 
         "", "## Parameters", "",
         "Width ratio: the posterior's 5-95% width over the prior's, on the prior's scale (log for log-uniform "
         "priors); 1 = the data say nothing, small = pinned down.", "",
-        "Best fit: the accepted particle with the smallest distance ("
+        f"Best fit: of the {POINT_CANDIDATES} accepted particles closest to the data, the one closest on average "
+        f"over {POINT_REPLICATES} fresh seeds ("
         + ("written to params.toml as the point values, `--uncertainty fixed`)." if written
            else "not written to params.toml; `--write` would make it the point values)."), "",
         "| parameter | prior | prior 5-95% | posterior median | posterior 5-95% | width ratio | best fit | inferred from |",
