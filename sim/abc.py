@@ -99,18 +99,21 @@ class _Model:
         return {m: float(out.get(m, np.nan)) for m in self.moments}
 
 
-def _distance(moments: list[Moment]):
+def distance(moments: list[Moment]):
+    """The distance of a simulation's moments to the published ones: the root
+    of the summed squared standardised errors; infinite when a moment is
+    missing or not finite.  (pyabc calls it with the observed dict second.)"""
     observed = np.array([m.observed for m in moments])
     sd = np.array([m.sd for m in moments])
     names = [m.name for m in moments]
 
-    def distance(x: dict, x0: dict) -> float:
-        simulated = np.array([x[n] for n in names])
+    def measure(x: dict, x0: dict | None = None) -> float:
+        simulated = np.array([x.get(n, np.nan) for n in names])
         if not np.isfinite(simulated).all():
             return math.inf
         return float(np.sqrt((((simulated - observed) / sd) ** 2).sum()))
 
-    return distance
+    return measure
 
 
 def _settings_fingerprint(priors: list[Prior], moments: list[Moment], settings: dict) -> dict:
@@ -202,7 +205,7 @@ def infer(simulate: Callable[[dict, np.random.SeedSequence], dict], priors: list
         model = _Model(simulate, priors, moments, seed, one_thread=parallel)
         # Each generation's threshold is the `quantile` of the previous one's distances
         # (the first: of a sample from the prior).
-        abc = pyabc.ABCSMC(model, prior, _distance(moments), population_size=particles, sampler=sampler,
+        abc = pyabc.ABCSMC(model, prior, distance(moments), population_size=particles, sampler=sampler,
                            eps=pyabc.QuantileEpsilon(alpha=quantile))
         url = f"sqlite:///{database.resolve()}"
         if resume:

@@ -89,7 +89,7 @@ class EntryFile:
 
 ELEMENT = re.compile(r"^(?P<name>[\w.]+?)(\[(?P<index>\d+)\])?$")  # "section.key" or "section.key[i]"
 _SECTION = re.compile(r"^\[(?P<section>[\w.]+)\]\s*(#.*)?$")
-_VALUE = re.compile(r"(?P<head>^(?P<key>\w+)\s*=\s*\{\s*value\s*=\s*)(?P<literal>\[[^\]]*\]|[-+0-9.eE_]+)")
+_VALUE = re.compile(r"^(?P<key>\w+)\s*=\s*\{\s*value\s*=\s*(?P<literal>\[[^\]]*\]|[-+0-9.eE_]+)")
 
 
 def _literal(value) -> str:
@@ -117,9 +117,8 @@ def write_point_values(path: Path, values: dict[str, float], how: str = FIT_NOTE
     """The text of a calibration file (params.toml) with some point values
     replaced (keys as in `EntryFile.with_values`), every other byte kept:
     comments, priors and notes stay as written.  Checked by reading it back."""
-    original = EntryFile.load(path)
-    updated = original.with_values(values)
-    wanted = {name for name in (ELEMENT.match(key)["name"] for key in values)}
+    updated = EntryFile.load(path).with_values(values)
+    wanted = {ELEMENT.match(key)["name"] for key in values}
     lines, section, done = [], "", set()
     for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
         header = _SECTION.match(line)

@@ -269,8 +269,9 @@ def report(run_dir, out, scenarios, baseline, png_dir, sweep_dirs):
               help="Where the simulations execute: this machine's processes, or Dask distributed.")
 @click.option("--scheduler", envvar="ZJSIM_SCHEDULER", default=None, help="Dask scheduler address (see `run`).")
 @click.option("--write", "write_points", is_flag=True,
-              help="Also make the best-fitting accepted particle the point values of the inferred parameters in "
-                   "calibration/params.toml (what --uncertainty fixed runs); layout and comments are kept.")
+              help="Also make the best fit (of the accepted particles closest to the data, the one closest on "
+                   "average over fresh seeds) the point values of the inferred parameters in calibration/params.toml "
+                   "(what --uncertainty fixed runs); layout and comments are kept.")
 def calibrate(end_year, particles, generations, quantile, max_simulations, scale, checks, seed, checkpoint, out_file,
               jobs, executor, scheduler, write_points):
     """Posterior over the behavioural parameters (ABC-SMC, pyabc) from the realised 2016-2022 history.

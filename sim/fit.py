@@ -47,7 +47,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .abc import Inference, Moment, infer, parameter_seed
+from .abc import Inference, Moment, distance, infer, parameter_seed
 from .backtest import TOLERANCE, Point, read_observed
 from .calibration import CALIBRATION_DIR, Calibration, write_point_values
 from .errors import InputError
@@ -189,10 +189,10 @@ def calibrate(*, end_year: int, particles: int, generations: int, max_simulation
               quantile: float = 0.1, progress=None, check_progress=None, write_points: bool = False) -> str:
     """Fit, check and write the posterior and its report; the report's text.
 
-    With `write_points`, the best-fitting accepted particle (the smallest
-    distance) also becomes the point value of each inferred parameter in
-    params.toml: what `--uncertainty fixed` runs and what every other
-    parameter is held at during the next inference."""
+    With `write_points`, the best fit (`point_estimate`) also becomes the
+    point value of each inferred parameter in params.toml: what
+    `--uncertainty fixed` runs and what every other parameter is held at
+    during the next inference."""
     if end_year not in WINDOWS:
         raise InputError(f"--window must end in {' or '.join(map(str, WINDOWS))}", key="--window")
     priors = read_priors(_calibration().params)
@@ -236,12 +236,9 @@ def closest_particles(inference: Inference, count: int) -> list[dict[str, float]
 
 
 def expected_distance(simulated: list[dict[str, float]], moments: list[Moment]) -> float:
-    """Mean over replicates of the squared standardised distance to the published moments."""
-    observed = np.array([m.observed for m in moments])
-    sd = np.array([m.sd for m in moments])
-    squares = [float((((np.array([s.get(m.name, np.nan) for m in moments]) - observed) / sd) ** 2).sum())
-               for s in simulated]
-    return float(np.mean(squares)) if all(np.isfinite(squares)) else float("inf")
+    """Mean over replicates of the squared distance to the published moments (`sim.abc.distance`)."""
+    to_data = distance(moments)
+    return float(np.mean([to_data(s) ** 2 for s in simulated]))
 
 
 def point_estimate(inference: Inference, moments: list[Moment], points: tuple[Point, ...], scale: float,

@@ -113,7 +113,7 @@ def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -
     college_students = np.zeros(n, dtype=bool)
     age_last_july = (people.age_m - 5) // 12  # the age that decided school in July (the population is of December)
     for age in (19, 20, 21):
-        cohort = (age_last_july == age) & ~senior_students
+        cohort = age_last_july == age
         year = cal.baseline_year + 19 - age  # the year this age entered college
         share = college_rate if year < intake.points[0][0] else min(rows(intake.at(year * 12) * 1e4) / max(cohort.sum(), 1), 0.95)
         college_students |= choose_exact(cohort.astype(float), round(cohort.sum() * share), rng)

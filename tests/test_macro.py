@@ -82,6 +82,7 @@ def test_a_scenario_assumption_replaces_the_path_and_moves_wages(tmp_path):
     [
         ("[assumptions]\nwage_growth_private = 0.9\n", "key 'assumptions.wage_growth_private': value 0.9 is not allowed"),
         ("[assumptions]\ninflation = 0.02\n", "key 'assumptions.inflation': unknown macro condition"),
+        ("[assumptions]\ncollege_intake = -5.0\n", "key 'assumptions.college_intake': value -5.0 is not allowed"),
         ('start = "2018-01"\n', "key 'start': month 2018-01 is not allowed; a run starts in 2016-01 or 2021-01"),
         ("assumptions = 3\n", "key 'assumptions': expected a table of macro conditions"),
     ],
