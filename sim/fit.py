@@ -72,6 +72,7 @@ INFERRED = {
     "insurance.enrolment_catch_up[2]": "work-injury insured",
     "training.level_weight[2]": "high-skilled talent",
     "training.incumbent_recognition_rate": "skilled talent",
+    "training.recognition_reform_factor": "skilled talent 2021-2022",
     "talent.junior_title_rate": "professional-technical talent",
     "talent.senior_rate": "senior titles",
     "public_services.card_issue_rate": "social security card holders",

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..status import Status
 from ..table import Column
+from ..timeline import parse_month
 from .base import Process
 
 PERSON_COLUMNS = {
@@ -26,6 +27,14 @@ PERSON_COLUMNS = {
 }
 KINDS = ("technical_school", "public_training_base", "private_trainer")
 HIGH_SKILL_LEVEL = 3
+# Skill evaluation handed to employers: 人社部发〔2019〕90号 (2019-08) moved
+# skill levels from state qualification to employers' and social bodies'
+# assessment, 人社厅发〔2020〕104号 (2020-12) asked for employer assessment
+# at scale, and 人社部发〔2022〕14号 (2022-03) extended it to the new
+# eight-grade ladder.  Zhejiang pioneered employer self-assessment
+# (chinajob.mohrss.gov.cn, 2021-03-29).  From this month the recognition rate
+# is multiplied by `training.recognition_reform_factor`.
+SKILL_EVALUATION_REFORM = "2021-01"
 
 
 class TrainingProvider(mesa.Agent):
@@ -157,10 +166,16 @@ class Training(Process):
         junior level at a monthly rate, without a course or a certificate.
 
         Answers to the published skilled-talent stock (1013万 at end-2020, 1195万
-        at end-2022, calibration/observed.csv): with certificates and skilled
-        arrivals alone the stock barely grew after 2020.  The rate is fitted to
-        the 2016-2020 growth (sim/fit.py)."""
+        at end-2022, calibration/observed.csv).  The rate before 2021 is fitted
+        to the 2016-2020 growth (sim/fit.py).  From 2021-01, when employers'
+        assessment was rolled out at scale (SKILL_EVALUATION_REFORM), it is
+        multiplied by `recognition_reform_factor`: the stock grew about 90万 a
+        year in 2021-2022 against about 63万 in 2016-2020, while new
+        certificates stayed near 45万 a year (67.3万 in 2021-01..2022-06), so
+        the growth came from recognition in post, not from courses."""
         rate = self.param("incumbent_recognition_rate")
+        if month >= parse_month(SKILL_EVALUATION_REFORM):
+            rate *= self.param("recognition_reform_factor")
         people = self.model.people
         idx, u = self.model.streams.rows_below(self.name, month, "recognition", people.n, rate)
         chosen = idx[recognised(people.status[idx], people.age_m[idx], people.skill[idx], u, rate)]
