@@ -16,9 +16,9 @@ Each moment's standard deviation is its data uncertainty: half the backtest's
 tolerance for a high-confidence figure (stocks and wage levels 1.5%, flows 5%,
 rates 0.25 pp), the tolerance for a medium one and twice it for a low one.
 
-The parameters inferred (`INFERRED`) are the twelve the moments speak to most
-directly, each listed with the moments it mostly moves; there are three
-informative moments for each, so the fit is over-identified and its posterior
+The parameters inferred (`INFERRED`) are the thirteen the moments speak to most
+directly, each listed with the moments it mostly moves; there are about three
+informative moments for each (36 for 13), so the fit is over-identified and its posterior
 predictive check can fail.  (With 24 inferred parameters, ABC-SMC's
 importance weights collapsed to an effective sample of 2-10 particles out of
 120 from the second generation: in that many dimensions its Gaussian
