@@ -3,7 +3,8 @@
 Order within the month: everybody ages one month; deaths (Gompertz hazard);
 births; in July, school leavers enter the labour market; residents of other
 provinces and locals move away and new workers arrive from other provinces;
-people at or past their statutory retirement age retire.  Every person entering or
+some residents from other provinces register in Zhejiang (settle); people at
+or past their statutory retirement age retire.  Every person entering or
 leaving the province is counted in the month's ledger so the conservation
 identity (start + births + in-migrants - deaths - out-migrants = end) can be
 checked every month.
@@ -204,6 +205,7 @@ class Demography(Process):
         "school_leavers": "students leaving school for the labour market",
         "college_graduates": "college students leaving school",
         "college_arrivals": "students from other provinces starting at the province's colleges",
+        "settlements": "residents from other provinces who registered (hukou) in Zhejiang",
         "retirements": "persons retiring at or after the statutory age",
         "retirements_employed_urban": "urban employed persons retiring (natural attrition)",
     }
@@ -225,6 +227,7 @@ class Demography(Process):
             students = self._school_leaving(month)
         ledger["out_migrants"] = self._out_migration(month)
         ledger["in_migrants"] = self._in_migration(month) + students
+        self._settlement(month)
         self._retirement(month)
         ledger["deaths"] = int(model.flows["deaths"])
         ledger["end"] = int(np.count_nonzero(people.status))  # ABSENT is 0: counted afresh, so the identity is a check
@@ -364,6 +367,23 @@ class Demography(Process):
         self.model.remove_people(going)
         self.model.flows["out_migrants"] += len(going)
         return len(going)
+
+    def _settlement(self, month: int) -> None:
+        """Residents from other provinces register in Zhejiang (落户) at
+        `settlement_rate` a year each, whatever their age or status; they then
+        move away and quit as locals do.
+
+        Answers to the census share of residents registered in other provinces
+        (25.1% at end-2020, ZJ 7th census; 22% assumed for end-2015): with
+        nobody settling, the run from 2015 reached end-2020 with 1816万 of them
+        against the census's 1619万, and their higher churn gave 8% more new
+        urban jobs in 2021 than the population built for 2020."""
+        people = self.model.people
+        rate = self.param("settlement_rate") / 12.0
+        idx, _ = self.model.streams.rows_below(self.name, month, "settle", people.n, rate)
+        settling = idx[(people.status[idx] != Status.ABSENT) & ~people.local[idx]]
+        people.local[settling] = True
+        self.model.flows["settlements"] += len(settling)
 
     def _in_migration(self, month: int) -> int:
         """Workers from other provinces arrive as job seekers: out-migration plus
