@@ -106,3 +106,15 @@ def test_new_hires_are_enrolled_at_the_current_coverage_of_unit_employees():
     assert insurance.coverage_at_hire()[1] == 1.0
     people.work_injury_insured[:] = False
     assert insurance.coverage_at_hire()[2] == 0.0
+
+
+def test_the_coverage_carried_to_next_month_is_the_coverage_after_the_step():
+    """The enrolment pass counts next month's coverage at hire as it goes; it
+    must equal a fresh count of the unit employees after the month."""
+    from sim.processes.insurance import SocialInsurance
+
+    model = LabourModel(seed=4, scale=3000)
+    insurance = next(p for p in model.processes if isinstance(p, SocialInsurance))
+    model.run_until(model.month + 2)
+    assert np.array_equal(insurance._coverage, insurance.coverage_at_hire())
+    assert 0.3 < insurance._coverage[1] < insurance._coverage[2] < 1.0

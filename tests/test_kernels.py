@@ -40,14 +40,35 @@ def test_deaths_do_not_depend_on_the_room_and_age_everyone_alive():
 def test_retirement_search_gives_the_same_rows_with_little_room():
     _, status, age_m, female, cadre, *_ = _people(2)
     args = (status, age_m, female, cadre, 900, True, *demography.RULES)
-    complete, ample = demography._past_statutory_age(*args, BLOCK_ROWS)
+    complete, ample, most = demography._past_statutory_age(*args, BLOCK_ROWS)
     assert complete
     assert not demography._past_statutory_age(*args, 8)[0]
-    assert np.array_equal(search(demography._past_statutory_age, 8, *args), ample)
+    rows, most_found = search(demography._past_statutory_age, 8, *args)
+    assert np.array_equal(rows, ample) and most_found == most
+    # the fullest block's count, which sets next month's room
+    blocks = np.bincount(ample // BLOCK_ROWS)
+    assert most == blocks.max()
     idx = np.arange(ROWS)
     active = (status != Status.ABSENT) & (status != Status.RETIRED)
     past = demography._months_past_statutory_age(age_m, female, cadre, idx, 900, True, *demography.RULES) >= 0
     assert np.array_equal(ample, np.flatnonzero(active & past))
+
+
+def test_mothers_are_drawn_uniformly_among_women_aged_20_to_39():
+    from types import SimpleNamespace
+    _, status, age_m, female, *_ = _people(4)
+    people = SimpleNamespace(n=ROWS, status=status, age_m=age_m, female=female)
+    eligible = np.flatnonzero(demography._is_mother(status, age_m, female))
+    drawn = demography.draw_mothers(np.random.default_rng(5), people, 20000)
+    assert len(drawn) == 20000 and np.isin(drawn, eligible).all()
+    assert np.array_equal(drawn, demography.draw_mothers(np.random.default_rng(5), people, 20000))
+    # uniform: the eligible rows of the first and second half are drawn in proportion
+    first = np.count_nonzero(drawn < ROWS // 2) / len(drawn)
+    assert abs(first - np.count_nonzero(eligible < ROWS // 2) / len(eligible)) < 0.015
+    # so few eligible that rejection finds none: drawn among them all
+    few = SimpleNamespace(n=ROWS, status=status, age_m=age_m, female=np.zeros(ROWS, bool))
+    few.female[eligible[:3]] = True
+    assert set(demography.draw_mothers(np.random.default_rng(6), few, 50)) <= set(eligible[:3])
 
 
 def test_separations_give_the_same_rows_and_counts_with_little_room():
@@ -70,12 +91,13 @@ def test_seekers_and_spells():
     matching._count_months(status, spell)
     assert np.all(spell[1::2] == 32767)  # capped
     assert np.all(spell[::2] == np.where(status[::2] != Status.ABSENT, 6, 5))
-    complete, unemployed, flexible = matching._find_seekers(status, BLOCK_ROWS)
+    complete, unemployed, flexible, most = matching._find_seekers(status, BLOCK_ROWS)
     assert complete
     assert np.array_equal(unemployed, np.flatnonzero(status == Status.UNEMP))
     assert np.array_equal(flexible, np.flatnonzero(status == Status.FLEX))
+    assert most == max(np.bincount(unemployed // BLOCK_ROWS).max(), np.bincount(flexible // BLOCK_ROWS).max())
     assert not matching._find_seekers(status, 8)[0]
-    assert all(np.array_equal(a, b) for a, b in zip(search(matching._find_seekers, 8, status), (unemployed, flexible)))
+    assert all(np.array_equal(a, b) for a, b in zip(search(matching._find_seekers, 8, status), (unemployed, flexible, most)))
 
 
 def test_choose_exact_is_exact_and_unbiased():

@@ -2,9 +2,9 @@
 
 Order within the month: everybody ages one month; deaths (Gompertz hazard);
 births; in July, school leavers enter the labour market; residents of other
-provinces and locals move away and new workers arrive from other provinces;
-some residents from other provinces register in Zhejiang (settle); people at
-or past their statutory retirement age retire.  Every person entering or
+provinces and locals move away, and some of those from other provinces who
+stay register in Zhejiang (settle); new workers arrive from other provinces;
+people at or past their statutory retirement age retire.  Every person entering or
 leaving the province is counted in the month's ledger so the conservation
 identity (start + births + in-migrants - deaths - out-migrants = end) can be
 checked every month.
@@ -13,7 +13,7 @@ checked every month.
 import numba
 import numpy as np
 
-from ..kernels import BLOCK_ROWS, CHUNK, block_room, extend, join_blocks, search
+from ..kernels import BLOCK_ROWS, block_room, join_blocks, search
 from ..streams import draw
 from ..status import Status, is_employed
 from ..table import Column
@@ -140,11 +140,11 @@ def _draw_deaths(status, age_m, key, hazard_by_year, largest, room):
 
 @numba.njit(cache=True, parallel=True)
 def _past_statutory_age(status, age_m, female, cadre, month, reform, base, first, shift, most, room):
-    """Whether every block had room, and the rows in working life (not absent,
-    not retired) at or past their statutory age: rows at or past their
-    group's base age first (the reform only adds months), then their own
-    statutory age.  Blocks of rows run in parallel, each keeping at most
-    `room` rows."""
+    """Whether every block had room, the rows in working life (not absent,
+    not retired) at or past their statutory age, and the most any block
+    found: rows at or past their group's base age first (the reform only adds
+    months), then their own statutory age.  Blocks of rows run in parallel,
+    each keeping at most `room` rows."""
     n = len(status)
     blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
     found = np.empty((blocks, room), dtype=np.int64)
@@ -160,22 +160,27 @@ def _past_statutory_age(status, age_m, female, cadre, month, reform, base, first
                         found[b, k] = i
                     k += 1
         counts[b] = k
-    return np.all(counts <= room), join_blocks(found, np.minimum(counts, room))
+    return np.all(counts <= room), join_blocks(found, np.minimum(counts, room)), counts.max()
 
 
-@numba.njit(cache=True)
-def _mothers(status, age_m, female) -> np.ndarray:
+def _is_mother(status, age_m, female) -> np.ndarray:
     """Resident women aged 20 to 39."""
-    n = len(status)
-    rows, chunk = np.empty(256, dtype=np.int64), np.empty(CHUNK, dtype=np.int64)
-    count = 0
-    for start in range(0, n, CHUNK):
-        k = 0
-        for i in range(start, min(n, start + CHUNK)):
-            chunk[k] = i
-            k += female[i] & (age_m[i] >= 20 * 12) & (age_m[i] < 40 * 12) & (status[i] != Status.ABSENT)
-        rows, count = extend(rows, count, chunk, k)
-    return rows[:count]
+    return female & (age_m >= 20 * 12) & (age_m < 40 * 12) & (status != Status.ABSENT)
+
+
+def draw_mothers(rng: np.random.Generator, people, count: int) -> np.ndarray:
+    """`count` rows drawn at random, with replacement, among resident women
+    aged 20 to 39: rows drawn uniformly and those who are not such women
+    rejected (about one row in six is one), so no pass over the population."""
+    chosen = np.empty(0, dtype=np.int64)
+    while len(chosen) < count:
+        rows = rng.integers(0, people.n, size=8 * (count - len(chosen)) + 64)
+        rows = rows[_is_mother(people.status[rows], people.age_m[rows], people.female[rows])]
+        if len(rows) == 0:  # so few such women that rejection would crawl: draw among them all
+            every = np.flatnonzero(_is_mother(people.status, people.age_m, people.female))
+            rows = rng.choice(every, size=count - len(chosen))
+        chosen = np.concatenate([chosen, rows[:count - len(chosen)]])
+    return chosen
 
 
 @numba.njit(cache=True)
@@ -225,9 +230,8 @@ class Demography(Process):
         students = 0
         if calendar_month(month) == int(self.param("school_leaving_month")):
             students = self._school_leaving(month)
-        ledger["out_migrants"] = self._out_migration(month)
+        ledger["out_migrants"] = self._out_migration_and_settlement(month)
         ledger["in_migrants"] = self._in_migration(month) + students
-        self._settlement(month)
         self._retirement(month)
         ledger["deaths"] = int(model.flows["deaths"])
         ledger["end"] = int(np.count_nonzero(people.status))  # ABSENT is 0: counted afresh, so the identity is a check
@@ -260,7 +264,7 @@ class Demography(Process):
             return 0
         # Each newborn takes place of residence, registration and tier from a
         # woman of child-bearing age drawn at random.
-        mothers = rng.choice(_mothers(people.status, people.age_m, people.female), size=count)
+        mothers = draw_mothers(rng, people, count)
         rows = people.append(count)
         people.status[rows] = Status.SCHOOL
         people.female[rows] = rng.random(count) >= stocks("demography.male_share_at_birth")
@@ -335,10 +339,12 @@ class Demography(Process):
         employee retired at the age the run from 2015 reached 2021 with fewer
         of them, less natural attrition and 20% more new urban jobs."""
         people = self.model.people
-        past = search(_past_statutory_age, self._retirement_room, people.status, people.age_m, people.female,
-                      people.cadre, month, self.model.reform_in_force(), *RULES)
-        # Room for next month: this month's share of rows with a margin.
-        self._retirement_room = block_room(1.5 * len(past) / max(people.n, 1))
+        past, most = search(_past_statutory_age, self._retirement_room, people.status, people.age_m, people.female,
+                            people.cadre, month, self.model.reform_in_force(), *RULES)
+        # Room for next month: the fullest block's count with a margin.  Rows
+        # are grouped by status and firm, so blocks differ far more than the
+        # average share would allow (room from it overflowed most months).
+        self._retirement_room = min(BLOCK_ROWS, int(1.25 * most) + 256)
         status = people.status[past]
         own_account = (status == Status.SELF) | (status == Status.FLEX)
         u = self.model.streams.uniform_at(self.name, month, "retire", past)
@@ -354,36 +360,39 @@ class Demography(Process):
         self.model.retire(past[(~own_account & (status != Status.SCHOOL) & ~works_on) | stops])
 
     # -- migration -------------------------------------------------------------
-    def _out_migration(self, month: int) -> int:
+    def _out_migration_and_settlement(self, month: int) -> int:
+        """Residents in working life or school leave the province (locals at
+        `local_outflow_rate`, residents from other provinces at
+        `other_province_outflow_rate`), and residents from other provinces of
+        any status who stay register in Zhejiang (落户) at `settlement_rate`,
+        a year each; returns the out-migrants.  One draw per row decides both:
+        below the outflow chance the person leaves, in the next
+        `settlement_rate / 12` they settle.
+
+        Settlement answers to the census share of residents registered in
+        other provinces (25.1% at end-2020, ZJ 7th census; 22% assumed for
+        end-2015): with nobody settling, the run from 2015 reached end-2020
+        with 1816万 of them against the census's 1619万, and their higher churn
+        gave 8% more new urban jobs in 2021 than the population built for 2020."""
         people, stocks = self.model.people, self.model.calibration.stocks
         local_rate = stocks("demography.local_outflow_rate") / 12.0
         other_rate = self.param("other_province_outflow_rate") / 12.0
+        settle_rate = self.param("settlement_rate") / 12.0
         movers, local_movers = _movers(people.status, people.local)
         self._expected_out = local_rate * local_movers + other_rate * (movers - local_movers)
-        idx, u = self.model.streams.rows_below(self.name, month, "emigrate", people.n, max(local_rate, other_rate))
-        status = people.status[idx]
-        movers = (status != Status.ABSENT) & (status != Status.RETIRED)
-        going = idx[movers & (u < np.where(people.local[idx], local_rate, other_rate))]
+        idx, u = self.model.streams.rows_below(self.name, month, "emigrate", people.n,
+                                               max(local_rate, other_rate + settle_rate))
+        status, local = people.status[idx], people.local[idx]
+        present = status != Status.ABSENT
+        moves = present & (status != Status.RETIRED)
+        going = moves & (u < np.where(local, local_rate, other_rate))
+        settling = present & ~local & ~going & (u >= other_rate) & (u < other_rate + settle_rate)
+        people.local[idx[settling]] = True
+        self.model.flows["settlements"] += int(np.count_nonzero(settling))
+        going = idx[going]
         self.model.remove_people(going)
         self.model.flows["out_migrants"] += len(going)
         return len(going)
-
-    def _settlement(self, month: int) -> None:
-        """Residents from other provinces register in Zhejiang (落户) at
-        `settlement_rate` a year each, whatever their age or status; they then
-        move away and quit as locals do.
-
-        Answers to the census share of residents registered in other provinces
-        (25.1% at end-2020, ZJ 7th census; 22% assumed for end-2015): with
-        nobody settling, the run from 2015 reached end-2020 with 1816万 of them
-        against the census's 1619万, and their higher churn gave 8% more new
-        urban jobs in 2021 than the population built for 2020."""
-        people = self.model.people
-        rate = self.param("settlement_rate") / 12.0
-        idx, _ = self.model.streams.rows_below(self.name, month, "settle", people.n, rate)
-        settling = idx[(people.status[idx] != Status.ABSENT) & ~people.local[idx]]
-        people.local[settling] = True
-        self.model.flows["settlements"] += len(settling)
 
     def _in_migration(self, month: int) -> int:
         """Workers from other provinces arrive as job seekers: out-migration plus

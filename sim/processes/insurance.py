@@ -46,8 +46,11 @@ def _enrol(status, sector, spell_m, age_m, firm, pension_employee, pension_retir
     enrolment in the pension, unemployment and work-injury schemes (three
     independent uniforms cut from one draw, `streams.third`).  Most rows
     change nothing in a month: a cheap test skips them, so only the rows that
-    may change read their firm and write their memberships back."""
+    may change read their firm and write their memberships back.  The same
+    pass counts the unit employees and their memberships after the month's
+    transitions: next month's coverage at hire, without a pass of its own."""
     n_pensioners = n_pension = n_unemployment = n_work_injury = n_resident = 0
+    n_unit = unit_pe = unit_ui = unit_wi = 0
     hire_pe, hire_ui, hire_wi = coverage_at_hire[0], coverage_at_hire[1], coverage_at_hire[2]
     catch_pe, catch_ui, catch_wi = catch_up[0], catch_up[1], catch_up[2]
     rare = max(individual_rate, platform_rate if platform_on else 0.0, resident_rate)
@@ -63,6 +66,11 @@ def _enrol(status, sector, spell_m, age_m, firm, pension_employee, pension_retir
         retiring = pe & (s == Status.RETIRED)
         lacking = unit & (not (pe & ui & wi))
         if not (ends | retiring | lacking | (u < rare) | (pres & (pe | pr))):
+            if unit:
+                n_unit += 1
+                unit_pe += np.int64(pe)
+                unit_ui += np.int64(ui)
+                unit_wi += np.int64(wi)
             continue
         # Coverage that ends with the job that gave it.
         ui = ui & unit
@@ -100,7 +108,13 @@ def _enrol(status, sector, spell_m, age_m, firm, pension_employee, pension_retir
         n_work_injury += np.int64(joins_wi) + np.int64(covered)
         n_resident += np.int64(joins_res)
         n_pensioners += np.int64(retiring)
-    return np.array([n_pensioners, n_pension, n_unemployment, n_work_injury, n_resident])
+        if unit:
+            n_unit += 1
+            unit_pe += np.int64(pe)
+            unit_ui += np.int64(ui)
+            unit_wi += np.int64(wi)
+    return np.array([n_pensioners, n_pension, n_unemployment, n_work_injury, n_resident,
+                     n_unit, unit_pe, unit_ui, unit_wi])
 
 
 @numba.njit(cache=True)
@@ -127,6 +141,10 @@ class SocialInsurance(Process):
         "work_injury_enrolments": "employees (and platform workers) covered against work injury",
         "resident_enrolments": "adults joining the resident pension",
     }
+
+    def __init__(self, model):
+        super().__init__(model)
+        self._coverage = None  # coverage at hire carried from last month's pass (None: count it)
 
     def coverage_at_hire(self) -> np.ndarray:
         """The chance that a new unit hire is enrolled in each scheme (in a firm
@@ -162,10 +180,12 @@ class SocialInsurance(Process):
         counts = _enrol(
             people.status, people.sector, people.spell_m, people.age_m, people.firm, people.pension_employee,
             people.pension_retiree, people.pension_resident, people.unemployment_insured, people.work_injury_insured,
-            relative, self.coverage_at_hire(), np.asarray(catch_up, dtype=np.float64),
+            relative, self.coverage_at_hire() if self._coverage is None else self._coverage,
+            np.asarray(catch_up, dtype=np.float64),
             float(self.param("individual_contribution_rate")), float(self.param("platform_injury_rate")),
             float(self.param("resident_enrolment_rate")), bool(model.policy.platform_injury_protection),
             streams.key(self.name, month, "insurance"), streams.key(self.name, month, "enrol"))
         for flow, count in zip(("new_pensioners", "pension_enrolments", "unemployment_enrolments",
-                                "work_injury_enrolments", "resident_enrolments"), counts):
+                                "work_injury_enrolments", "resident_enrolments"), counts[:5]):
             model.flows[flow] += int(count)
+        self._coverage = counts[6:].astype(np.float64) / max(int(counts[5]), 1)

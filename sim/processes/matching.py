@@ -12,7 +12,7 @@ give up searching; working-age inactive people may start searching.
 import numba
 import numpy as np
 
-from ..kernels import BLOCK_ROWS, block_room, join_blocks, rows_with_status, search
+from ..kernels import BLOCK_ROWS, join_blocks, rows_with_status, search
 from ..sampling import categorical, choose_exact, stochastic_round
 from ..status import PUBLIC_SECTOR, Status
 from ..table import Column
@@ -45,9 +45,10 @@ def _count_months(status, spell_m) -> None:
 
 @numba.njit(cache=True, parallel=True)
 def _find_seekers(status, room):
-    """Whether every block had room, and the rows of the unemployed and of
-    flexible workers (who search on the job).  Blocks of rows run in
-    parallel, each keeping at most `room` rows of either kind."""
+    """Whether every block had room, the rows of the unemployed and of
+    flexible workers (who search on the job), and the most rows of either
+    kind any block found.  Blocks of rows run in parallel, each keeping at
+    most `room` rows of either kind."""
     n = len(status)
     blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
     found_u = np.empty((blocks, room), dtype=np.int64)
@@ -69,7 +70,8 @@ def _find_seekers(status, room):
         counts_u[b] = ku
         counts_f[b] = kf
     complete = np.all(counts_u <= room) and np.all(counts_f <= room)
-    return complete, join_blocks(found_u, np.minimum(counts_u, room)), join_blocks(found_f, np.minimum(counts_f, room))
+    return (complete, join_blocks(found_u, np.minimum(counts_u, room)), join_blocks(found_f, np.minimum(counts_f, room)),
+            max(counts_u.max(), counts_f.max()))
 
 
 class Matching(Process):
@@ -110,9 +112,11 @@ class Matching(Process):
         people = self.model.people
         assert people.spell_m.dtype == np.int16  # the kernel caps spells at 32767
         _count_months(people.status, people.spell_m)
-        unemployed, flexible = search(_find_seekers, self._seeker_room, people.status)
-        # Room for next month: this month's larger share of rows with a margin.
-        self._seeker_room = block_room(1.5 * max(len(unemployed), len(flexible)) / max(people.n, 1))
+        unemployed, flexible, most = search(_find_seekers, self._seeker_room, people.status)
+        # Room for next month: the fullest block's count with a margin.  Rows
+        # are grouped by status at build, so seekers crowd into a few blocks
+        # (room from their average share overflowed every month).
+        self._seeker_room = min(BLOCK_ROWS, int(1.25 * most) + 256)
         self._hire(month, unemployed, flexible)
         self._employment_programmes(month)
         self._own_account_and_inactivity(month)
