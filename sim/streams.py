@@ -11,7 +11,10 @@ the three names.  Two kinds of stream:
   function of the stream key and the row's stable id (a counter-based
   generator, `draw`).  Person i gets the same draw for (process, purpose,
   month) however many other people exist, and a kernel computes a row's draw
-  only where it needs it, so no full-population array of uniforms is made.
+  only where it needs it, so no full-population array of uniforms is made;
+* candidates for rare events (`Streams.rows_below`): the rows whose event
+  may happen this month, drawn by geometric skipping within blocks of rows,
+  again the same for a row however many others exist.
 
 Consequences: the same seed gives the same numbers in any process, on any
 executor; a process's draws in month t do not depend on how many draws it or
@@ -89,27 +92,50 @@ def _uniforms_at(key: np.uint64, idx: np.ndarray) -> np.ndarray:
     return out
 
 
+_TWO_TO_MINUS_53 = 1.0 / 9007199254740992.0
+
+
 @numba.njit(cache=True, parallel=True)
 def _rows_below(key: np.uint64, rows: int, threshold: float, room: int):
-    """Whether every block had room, the rows whose draw is below `threshold`
-    and their draws: blocks of rows searched in parallel, each keeping at
-    most `room` rows, joined in row order (so the result does not depend on
-    the threads)."""
-    t = np.float32(threshold)
+    """Whether every block had room, and the rows that are candidates for an
+    event of chance `threshold` with their uniforms in [0, threshold): each
+    row is one independently with that chance, and its uniform is uniform
+    below the threshold, as if every row had drawn a uniform and those below
+    the threshold had been kept.
+
+    Drawn by skipping: within each block of rows the gaps between candidates
+    are geometric (inversion of a 53-bit uniform), so the cost is the
+    candidates', not the rows'.  A block's draws come from its own key, so a
+    row's fate does not depend on how many rows there are or on the threads;
+    blocks run in parallel, each keeping at most `room` rows, joined in row
+    order."""
+    t = min(max(threshold, 0.0), 1.0)
     blocks = (rows + BLOCK_ROWS - 1) // BLOCK_ROWS
     found_idx = np.empty((blocks, room), dtype=np.int64)
     found_u = np.empty((blocks, room), dtype=np.float32)
     found = np.zeros(blocks, dtype=np.int64)  # rows found by each block, kept or not
-    for b in numba.prange(blocks):
-        k = 0
-        for i in range(b * BLOCK_ROWS, min(rows, (b + 1) * BLOCK_ROWS)):
-            d = draw(key, i)
-            if d < t:
+    if t > 0.0:
+        log_q = np.log1p(-t)  # -inf when every row is a candidate: every gap is then 0
+        below = np.nextafter(np.float32(t), np.float32(0.0))
+        for b in numba.prange(blocks):
+            block_key = draw_bits(key, b)
+            end = min(rows, (b + 1) * BLOCK_ROWS)
+            i, j, k = b * BLOCK_ROWS - 1, 0, 0
+            while True:
+                bits = draw_bits(block_key, 2 * j)
+                u53 = (np.float64(bits >> np.uint64(11)) + 1.0) * _TWO_TO_MINUS_53  # in (0, 1]
+                gap = np.log(u53) / log_q
+                if gap >= end - i:
+                    break
+                i += 1 + np.int64(gap)
+                if i >= end:
+                    break
                 if k < room:
                     found_idx[b, k] = i
-                    found_u[b, k] = d
+                    found_u[b, k] = min(np.float32(t * np.float64(draw(block_key, 2 * j + 1))), below)
                 k += 1
-        found[b] = k
+                j += 1
+            found[b] = k
     kept = np.minimum(found, room)
     return np.all(found <= room), join_blocks(found_idx, kept), join_blocks(found_u, kept)
 
@@ -138,9 +164,11 @@ class Streams:
         return _uniforms_at(self.key(process, month, purpose), np.asarray(idx, dtype=np.int64))
 
     def rows_below(self, process: str, month: int, purpose: str, rows: int, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-        """Rows among 0..rows-1 whose per-row uniform is below `threshold`, and
-        those uniforms: the candidates for an event whose chance is at most
-        `threshold`, found without an array the size of the table."""
+        """Rows among 0..rows-1 that are candidates for an event whose chance
+        is at most `threshold` (each with that chance), and their uniforms
+        below it: a row with chance p < threshold has the event when its
+        uniform is below p.  Drawn by skipping between candidates, so neither
+        the work nor the memory grows with the table (`_rows_below`)."""
         return search(_rows_below, block_room(threshold), self.key(process, month, purpose), int(rows), float(threshold))
 
 

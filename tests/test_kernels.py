@@ -115,3 +115,14 @@ def test_choose_exact_is_exact_and_unbiased():
     assert np.allclose(single / 4000, weights / weights.sum(), atol=0.025)
     assert counts[6] > counts[4] > counts[3] > max(counts[1], counts[2])
     assert choose_exact(weights, 10, rng).sum() == 5  # capped at the rows with positive weight
+
+
+def test_training_eligibility_counts_every_block():
+    from sim.processes import training
+
+    _, status, age_m, *_ = _people(7)
+    skill = np.random.default_rng(8).integers(0, 6, ROWS).astype(np.int8)
+    eligible = ((status >= Status.UNIT) & (status <= Status.UNEMP) & (age_m >= 16 * 12) & (age_m < 60 * 12)
+                & (skill < 5))
+    expected = np.bincount((5 * (status == Status.UNEMP) + np.minimum(skill, 4))[eligible], minlength=10)
+    assert np.array_equal(training._eligible_groups(status, age_m, skill), expected)

@@ -27,17 +27,46 @@ def test_replicate_seeds_are_children_of_the_root():
     assert Streams(first[0]).generator("p", 1).random() != Streams(first[1]).generator("p", 1).random()
 
 
-def test_rows_below_and_uniform_at_give_the_per_row_draws():
-    """The searches the kernels use return exactly the rows whose per-row draw
-    is below the chance, with those draws, on the serial and the parallel
-    path (below and above one block of rows)."""
+def test_uniform_at_gives_the_per_row_draws():
     streams = Streams(11)
-    for rows, chance in ((1_000, 0.3), (200_000, 0.004), (200_000, 0.2), (200_000, 0.6)):
-        u = streams.uniform_per_row("talent", 400, "titles", rows)
-        idx, below = streams.rows_below("talent", 400, "titles", rows, chance)
-        assert np.array_equal(idx, np.flatnonzero(u < np.float32(chance)))
-        assert np.array_equal(below, u[idx])
-        assert np.array_equal(streams.uniform_at("talent", 400, "titles", idx[::7]), u[idx[::7]])
+    u = streams.uniform_per_row("talent", 400, "titles", 200_000)
+    idx = np.arange(0, 200_000, 7)
+    assert np.array_equal(streams.uniform_at("talent", 400, "titles", idx), u[idx])
+
+
+def test_rows_below_draws_each_row_with_the_chance_and_a_uniform_below_it():
+    """Candidates for an event of chance t, drawn by skipping: each row is one
+    with chance t (count, the first row of a block, spread over the rows),
+    their uniforms are uniform on [0, t), and a row's fate depends neither on
+    the rows after it nor on the room the blocks get."""
+    from scipy import stats
+
+    from sim.kernels import BLOCK_ROWS, search
+    from sim.streams import _rows_below
+
+    rows = 3 * BLOCK_ROWS + 1234
+    for t in (0.004, 0.05, 0.3):
+        counts, firsts, below = [], 0, []
+        for k in range(60):
+            idx, u = Streams(k).rows_below("talent", 400, "titles", rows, t)
+            assert np.all(np.diff(idx) > 0) and idx.min() >= 0 and idx.max() < rows
+            assert u.dtype == np.float32 and np.all((u >= 0) & (u < np.float32(t)))
+            counts.append(len(idx))
+            firsts += BLOCK_ROWS in set(idx.tolist())
+            below.append(u / t)
+        sd = np.sqrt(rows * t * (1 - t) / len(counts))
+        assert abs(np.mean(counts) - rows * t) < 4 * sd
+        assert abs(firsts / 60 - t) < 4 * np.sqrt(t * (1 - t) / 60) + 0.02
+        assert stats.kstest(np.concatenate(below), "uniform").pvalue > 1e-3
+    streams = Streams(5)
+    idx, u = streams.rows_below("talent", 400, "titles", rows, 0.05)
+    head, u_head = streams.rows_below("talent", 400, "titles", BLOCK_ROWS + 999, 0.05)
+    assert np.array_equal(head, idx[idx < BLOCK_ROWS + 999]) and np.array_equal(u_head, u[:len(head)])
+    key = streams.key("talent", 400, "titles")
+    assert not _rows_below(key, rows, 0.05, 8)[0]  # out of room: said so, and searched again
+    assert all(np.array_equal(a, b) for a, b in zip(search(_rows_below, 8, key, rows, 0.05), (idx, u)))
+    assert len(streams.rows_below("talent", 400, "titles", rows, 0.0)[0]) == 0
+    assert np.array_equal(streams.rows_below("talent", 400, "titles", rows, 1.0)[0], np.arange(rows))
 
 
 def test_per_row_draws_are_uniform_and_independent():

@@ -17,6 +17,7 @@ import mesa
 import numba
 import numpy as np
 
+from ..kernels import BLOCK_ROWS
 from ..status import Status
 from ..table import Column
 from ..timeline import parse_month
@@ -74,16 +75,20 @@ def recognised(status: np.ndarray, age_m: np.ndarray, skill: np.ndarray, u: np.n
     return (status == Status.UNIT) & (skill == 0) & (age_m >= 16 * 12) & (age_m < 60 * 12) & (u < rate)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def _eligible_groups(status, age_m, skill) -> np.ndarray:
     """Working-age people who may train (at work or seeking, below the top
-    level), counted by group: skill level 0..4 at work, then 0..4 seeking."""
-    groups = np.zeros(10, dtype=np.int64)
-    for i in range(len(status)):
-        s, level = status[i], skill[i]
-        eligible = (s >= Status.UNIT) & (s <= Status.UNEMP) & (age_m[i] >= 16 * 12) & (age_m[i] < 60 * 12) & (level < 5)
-        groups[5 * np.int64(s == Status.UNEMP) + min(np.int64(level), 4)] += eligible
-    return groups
+    level), counted by group: skill level 0..4 at work, then 0..4 seeking.
+    Blocks of rows are counted in parallel, then summed."""
+    n = len(status)
+    blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
+    by_block = np.zeros((blocks, 10), dtype=np.int64)
+    for b in numba.prange(blocks):
+        for i in range(b * BLOCK_ROWS, min(n, (b + 1) * BLOCK_ROWS)):
+            s, level = status[i], skill[i]
+            eligible = (s >= Status.UNIT) & (s <= Status.UNEMP) & (age_m[i] >= 16 * 12) & (age_m[i] < 60 * 12) & (level < 5)
+            by_block[b, 5 * np.int64(s == Status.UNEMP) + min(np.int64(level), 4)] += eligible
+    return by_block.sum(axis=0)
 
 
 class Training(Process):
