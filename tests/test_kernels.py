@@ -7,7 +7,6 @@ from sim.kernels import BLOCK_ROWS, block_room, search
 from sim.processes import demography, matching, separations
 from sim.sampling import choose_exact
 from sim.status import Status
-from sim.streams import _uniforms
 
 ROWS = 3 * BLOCK_ROWS + 1234  # several blocks and a partial one
 
@@ -22,19 +21,11 @@ def _people(seed=1):
     return rng, status, age_m, female, cadre & female, local, firm
 
 
-def test_deaths_do_not_depend_on_the_room_and_age_everyone_alive():
+def test_ageing_ages_everyone_alive():
     _, status, age_m, *_ = _people()
-    hazard = np.linspace(1e-4, 0.05, 128)
     ages = age_m.copy()
     assert demography._age(status, ages) == np.count_nonzero(status)
     assert np.array_equal(ages, age_m + (status != Status.ABSENT))
-    key = np.uint64(9)
-    u = _uniforms(key, ROWS)
-    expected = np.flatnonzero((status != Status.ABSENT) & (u < hazard[np.minimum(ages // 12, 127)]))
-    complete, rows = demography._draw_deaths(status, ages, key, hazard, hazard[-1], block_room(hazard[-1]))
-    assert complete and np.array_equal(rows, expected) and len(rows) > 100
-    assert not demography._draw_deaths(status, ages, key, hazard, hazard[-1], 4)[0]  # out of room: said so
-    assert np.array_equal(search(demography._draw_deaths, 4, status, ages, key, hazard, hazard[-1]), expected)
 
 
 def test_retirement_search_gives_the_same_rows_with_little_room():

@@ -13,7 +13,7 @@ checked every month.
 import numba
 import numpy as np
 
-from ..kernels import BLOCK_ROWS, block_room, join_blocks, search
+from ..kernels import BLOCK_ROWS, join_blocks, search
 from ..streams import draw
 from ..status import Status, is_employed
 from ..table import Column
@@ -106,36 +106,6 @@ def _age(status, age_m) -> int:
         age_m[i] += np.int16(alive)
         residents += np.int64(alive)
     return residents
-
-
-@numba.njit(cache=True, parallel=True)
-def _draw_deaths(status, age_m, key, hazard_by_year, largest, room):
-    """Whether every block had room, and the rows whose draw is below their
-    monthly death hazard (by completed year of age).
-
-    Blocks of rows run in parallel.  Only rows whose draw is below the largest
-    hazard of anyone present (`largest`) can die: those are kept (at most
-    `room` a block) and their own hazards read after."""
-    n, top = len(status), len(hazard_by_year) - 1
-    blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
-    found = np.empty((blocks, room), dtype=np.int64)
-    candidates = np.zeros(blocks, dtype=np.int64)  # candidates of each block, kept or not
-    counts = np.zeros(blocks, dtype=np.int64)
-    for b in numba.prange(blocks):
-        k = 0
-        for i in range(b * BLOCK_ROWS, min(n, (b + 1) * BLOCK_ROWS)):
-            if (status[i] != Status.ABSENT) & (draw(key, i) < largest):
-                if k < room:
-                    found[b, k] = i
-                k += 1
-        candidates[b] = k
-        dying = 0
-        for j in range(min(k, room)):
-            i = found[b, j]
-            found[b, dying] = i
-            dying += draw(key, i) < hazard_by_year[min(np.int64(age_m[i]) // 12, top)]
-        counts[b] = dying
-    return np.all(candidates <= room), join_blocks(found, counts)
 
 
 @numba.njit(cache=True, parallel=True)
@@ -244,9 +214,12 @@ class Demography(Process):
         people = self.model.people
         by_year = self.model.derived["mortality_level"] * np.exp(self.param("gompertz_slope") * np.arange(128))
         residents = _age(people.status, people.age_m)
-        key = self.model.streams.key(self.name, month, "death")
+        # Candidates at the largest hazard of anyone present; each dies when
+        # their uniform (below that hazard) is below their own.
         largest = float(by_year[min(int(people.age_m.max()) // 12, len(by_year) - 1)])
-        dying = search(_draw_deaths, block_room(largest), people.status, people.age_m, key, by_year, largest)
+        idx, u = self.model.streams.rows_below(self.name, month, "death", people.n, largest)
+        age_y = np.minimum(people.age_m[idx] // 12, len(by_year) - 1)
+        dying = idx[(people.status[idx] != Status.ABSENT) & (u < by_year[age_y])]
         employed_urban = people.urban[dying] & is_employed(people.status[dying])
         self.model.flows["deaths"] += len(dying)
         self.model.flows["deaths_employed_urban"] += int(np.count_nonzero(employed_urban))
