@@ -62,17 +62,20 @@ def test_mothers_are_drawn_uniformly_among_women_aged_20_to_39():
     assert set(demography.draw_mothers(np.random.default_rng(6), few, 50)) <= set(eligible[:3])
 
 
-def test_separations_give_the_same_rows_and_counts_with_little_room():
+def test_separation_outcomes_follow_each_row_s_chances():
     rng, status, age_m, female, cadre, local, firm = _people(3)
     non_private, layoff = rng.random(500) < 0.3, rng.random(500) * 0.05
     rates = np.array([0.02, 1.5, 1.3, 0.7])
-    largest_unit = layoff.max() + separations._largest_quit_chance(rates)
-    args = (np.uint64(4), status, firm, age_m, local, non_private, layoff, rates, 0.01, 0.02, largest_unit)
-    complete, rows, *counts = separations._draw_separations(*args, block_room(0.2))
-    assert complete and sum(counts) == len(rows) and len(rows) > 1000 and np.all(np.diff(rows) > 0)
-    assert not separations._draw_separations(*args, 4)[0]
-    retried = search(separations._draw_separations, 4, *args)
-    assert np.array_equal(retried[0], rows) and list(retried[1:]) == counts
+    idx = np.flatnonzero(status != Status.ABSENT)
+    u = rng.random(len(idx)).astype(np.float32) * np.float32(0.2)
+    out = separations.separation_outcomes(idx, u, status, firm, age_m, local, non_private, layoff, rates, 0.01, 0.02)
+    s = status[idx]
+    unit = s == Status.UNIT
+    f = np.where(unit, firm[idx], 0)
+    quit = separations._quit_chances(age_m[idx], local[idx], non_private[f], rates)
+    expected = np.select([unit & (u < layoff[f]), unit & (u < layoff[f] + quit), (s == Status.SELF) & (u < 0.01),
+                          (s == Status.FLEX) & (u < 0.02)], [1, 2, 3, 4], 0)
+    assert np.array_equal(out, expected) and np.all(np.bincount(out, minlength=5)[1:] > 50)
 
 
 def test_seekers_and_spells():
