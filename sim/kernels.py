@@ -71,6 +71,13 @@ def block_room(chance: float) -> int:
     return room_for(BLOCK_ROWS, chance)
 
 
+def room_after(most: int) -> int:
+    """Room per block for next month's search of rows that cluster (grouped by
+    status and firm, so some blocks hold far more than the average share):
+    the fullest block's count this month, with a margin."""
+    return min(BLOCK_ROWS, int(1.25 * most) + 256)
+
+
 @numba.njit(cache=True)
 def join_blocks(found: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """The values found by each block (found[b, :counts[b]]), joined in block order."""

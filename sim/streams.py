@@ -2,7 +2,7 @@
 
 Every random draw in a run comes from a stream named by (process, month,
 purpose), whose key is the run's `SeedSequence` extended by stable keys of
-the three names.  Two kinds of stream:
+the three names.  Three kinds of stream:
 
 * `Streams.generator(process, month, purpose)`: a `numpy.random.Generator`
   (SFC64) for draws whose number depends on the state (Poisson counts,

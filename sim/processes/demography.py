@@ -13,8 +13,7 @@ checked every month.
 import numba
 import numpy as np
 
-from ..kernels import BLOCK_ROWS, join_blocks, search
-from ..streams import draw
+from ..kernels import BLOCK_ROWS, join_blocks, room_after, search
 from ..status import Status, is_employed
 from ..table import Column
 from ..timeline import calendar_month, parse_month
@@ -314,10 +313,7 @@ class Demography(Process):
         people = self.model.people
         past, most = search(_past_statutory_age, self._retirement_room, people.status, people.age_m, people.female,
                             people.cadre, month, self.model.reform_in_force(), *RULES)
-        # Room for next month: the fullest block's count with a margin.  Rows
-        # are grouped by status and firm, so blocks differ far more than the
-        # average share would allow (room from it overflowed most months).
-        self._retirement_room = min(BLOCK_ROWS, int(1.25 * most) + 256)
+        self._retirement_room = room_after(most)  # room from the average share overflowed most months
         status = people.status[past]
         own_account = (status == Status.SELF) | (status == Status.FLEX)
         u = self.model.streams.uniform_at(self.name, month, "retire", past)

@@ -65,12 +65,12 @@ def _enrol(status, sector, spell_m, age_m, firm, pension_employee, pension_retir
         ends = (ui & (not unit)) | (wi & (not (unit | (platform & platform_on))))
         retiring = pe & (s == Status.RETIRED)
         lacking = unit & (not (pe & ui & wi))
+        # Unit employees' memberships: only their enrolments below change them.
+        n_unit += np.int64(unit)
+        unit_pe += np.int64(unit & pe)
+        unit_ui += np.int64(unit & ui)
+        unit_wi += np.int64(unit & wi)
         if not (ends | retiring | lacking | (u < rare) | (pres & (pe | pr))):
-            if unit:
-                n_unit += 1
-                unit_pe += np.int64(pe)
-                unit_ui += np.int64(ui)
-                unit_wi += np.int64(wi)
             continue
         # Coverage that ends with the job that gave it.
         ui = ui & unit
@@ -89,6 +89,9 @@ def _enrol(status, sector, spell_m, age_m, firm, pension_employee, pension_retir
             joins_ui = (not ui) & (third(bits, 1) < (hire_ui if new_hire else catch_ui) * relative)
             joins_wi = (not wi) & (third(bits, 2) < (hire_wi if new_hire else catch_wi) * relative)
             pe, ui, wi = pe | joins_pe, ui | joins_ui, wi | joins_wi
+            unit_pe += np.int64(joins_pe)
+            unit_ui += np.int64(joins_ui)
+            unit_wi += np.int64(joins_wi)
         # Own-account workers join the employee pension as individuals;
         # platform workers get occupational-injury cover when it is on.
         starts = ((s == Status.SELF) | (s == Status.FLEX)) & (not pe) & (not pr) & (u < individual_rate)
@@ -108,11 +111,6 @@ def _enrol(status, sector, spell_m, age_m, firm, pension_employee, pension_retir
         n_work_injury += np.int64(joins_wi) + np.int64(covered)
         n_resident += np.int64(joins_res)
         n_pensioners += np.int64(retiring)
-        if unit:
-            n_unit += 1
-            unit_pe += np.int64(pe)
-            unit_ui += np.int64(ui)
-            unit_wi += np.int64(wi)
     return np.array([n_pensioners, n_pension, n_unemployment, n_work_injury, n_resident,
                      n_unit, unit_pe, unit_ui, unit_wi])
 

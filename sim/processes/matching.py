@@ -12,7 +12,7 @@ give up searching; working-age inactive people may start searching.
 import numba
 import numpy as np
 
-from ..kernels import BLOCK_ROWS, join_blocks, rows_with_status, search
+from ..kernels import BLOCK_ROWS, join_blocks, room_after, rows_with_status, search
 from ..sampling import categorical, choose_exact, stochastic_round
 from ..status import PUBLIC_SECTOR, Status
 from ..table import Column
@@ -113,10 +113,7 @@ class Matching(Process):
         assert people.spell_m.dtype == np.int16  # the kernel caps spells at 32767
         _count_months(people.status, people.spell_m)
         unemployed, flexible, most = search(_find_seekers, self._seeker_room, people.status)
-        # Room for next month: the fullest block's count with a margin.  Rows
-        # are grouped by status at build, so seekers crowd into a few blocks
-        # (room from their average share overflowed every month).
-        self._seeker_room = min(BLOCK_ROWS, int(1.25 * most) + 256)
+        self._seeker_room = room_after(most)  # room from the average share overflowed every month
         self._hire(month, unemployed, flexible)
         self._employment_programmes(month)
         self._own_account_and_inactivity(month)
