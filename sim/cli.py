@@ -19,7 +19,6 @@ import sys
 import click
 
 from .errors import InputError
-from .indicators import BY_ID
 
 
 class BadInput(click.ClickException):
@@ -518,6 +517,8 @@ def show(scenario_file):
 def _summary(table, scenario, seed, uncertainty: str = "fixed") -> str:
     """2020 and the last year (or last month) of the main indicators, per scenario
     (medians over replicates)."""
+    from .indicators import BY_ID
+
     frame = table.to_pandas()
     last_month = frame["period"][frame["period"].str.len() == 7].max()
     years = sorted(frame["period"][frame["period"].str.len() == 4].unique())

@@ -15,7 +15,8 @@ from .calibration import Calibration
 from .indicators import Recorder
 from .levers import Levers
 from .memory import keep_freed_memory
-from .policy import Government, Policy
+from .government import Government
+from .policy import Policy
 from .population import build_population
 from .processes import STEP_ORDER
 from .processes.demography import REFORM_START, months_past_statutory_age
@@ -46,6 +47,10 @@ class LabourModel(mesa.Model):
         self.policy = self.levers.policy_at(baseline + 1) if self.levers else (policy or Policy())
         self.month = baseline
         self.flows: defaultdict[str, float] = defaultdict(float)
+        # Layoffs the month's chances imply (persons in rows, before the draws):
+        # what dispute caseloads read, so congestion does not carry the lumpy
+        # draw of whole firm rows closing (see labour_relations).
+        self.expected_layoffs = 0.0
         self.ledger: list[dict] = []
         self.wage_index = np.ones(2)  # offered-wage index of private (0) and non-private (1) units
         self._firm_sizes: np.ndarray | None = None
@@ -66,6 +71,7 @@ class LabourModel(mesa.Model):
     def step(self) -> None:
         self.month += 1
         self.flows = defaultdict(float)
+        self.expected_layoffs = 0.0
         if self.levers is not None:
             self.policy = self.levers.policy_at(self.month)
         if self.timings is None:

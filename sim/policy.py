@@ -1,4 +1,5 @@
-"""Policy settings of a run and the government agent that applies them.
+"""Policy settings of a run (the government agent that applies them is in
+`sim.government`, so that validating a scenario does not import Mesa).
 
 The minimum wage has four area tiers.  Two rules are supported:
 
@@ -12,9 +13,6 @@ The minimum wage has four area tiers.  Two rules are supported:
 """
 
 from dataclasses import dataclass, field
-
-import mesa
-import numpy as np
 
 
 @dataclass(frozen=True)
@@ -56,31 +54,3 @@ class Policy:
     labour_demand_growth: float | None = None
     net_migration: float | None = None  # 10k persons a year
     college_intake: float | None = None  # 10k persons a year
-
-
-class Government(mesa.Agent):
-    """Sets the minimum-wage tiers from the run's policy (one agent per run)."""
-
-    def __init__(self, model, policy: Policy, tiers_2020: np.ndarray):
-        super().__init__(model)
-        self.policy = policy
-        self.tiers_2020 = np.asarray(tiers_2020, dtype=np.float32)
-        model.minimum_wage = self.tiers_2020.copy()
-
-    def set_minimum_wage(self, month: int) -> None:
-        rule = self.policy.minimum_wage
-        if rule.rule == "fixed":
-            in_force = [tiers for start, tiers in rule.schedule if start <= month]
-            if in_force:
-                self.model.minimum_wage = np.asarray(in_force[-1], dtype=np.float32)
-            return
-        if rule.first_adjustment is None or month < rule.first_adjustment:
-            return
-        if (month - rule.first_adjustment) % rule.interval_months:
-            return
-        previous_year_wage = self.model.annual_average_wage[month // 12 - 1]
-        share = rule.share.at(month, None) if hasattr(rule.share, "at") else rule.share
-        if share is None:
-            share = self.model.derived["minimum_wage_ratio_2020"]
-        tier1 = share * previous_year_wage / 12.0
-        self.model.minimum_wage = (self.tiers_2020 * (tier1 / self.tiers_2020[0])).astype(np.float32)

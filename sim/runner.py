@@ -32,7 +32,6 @@ from . import __version__
 from .calibration import Calibration
 from .errors import InputError, writable_folder
 from .executors import LocalExecutor
-from .model import LabourModel
 from .scenario import Scenario
 from .streams import replicate_seeds
 from .timeline import format_month, parse_month
@@ -63,6 +62,8 @@ def simulate(scenario: Scenario, replicate: int, seed: np.random.SeedSequence, c
     """Rows (scenario, replicate, period, indicator, value) of one replicate: annual then monthly.
     `parameters` replaces behavioural parameters of the calibration (a posterior draw)."""
     calibration = (calibration or _calibration(scenario.baseline_year)).with_parameters(parameters)
+    from .model import LabourModel  # Mesa and the kernels load only when a model is built
+
     model = LabourModel(seed=seed, scale=scenario.scale, policy=scenario.levers, calibration=calibration)
     model.run_until(scenario.end, progress)
     annual = [(scenario.name, replicate, f"{year:04d}", key, value) for year, key, value in model.recorder.annual()]

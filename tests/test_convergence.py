@@ -35,3 +35,6 @@ def test_the_convergence_table_marks_a_median_outside_the_finest_interval():
     table = convergence_table(runs).set_index("scale")
     assert table.loc[10.0, "inside_finest"] and not table.loc[100.0, "inside_finest"]
     assert table.loc[10.0, "p05"] == pytest.approx(1.1) and table.loc[100.0, "median"] == 9.0
+    # z: the means 2 and 7 apart, over the standard error from the two sample variances
+    error = np.sqrt(np.var([1.0, 2.0, 3.0], ddof=1) / 3 + np.var([2.5, 9.0, 9.5], ddof=1) / 3)
+    assert table.loc[100.0, "z"] == pytest.approx((7.0 - 2.0) / error) and table.loc[10.0, "z"] == 0.0

@@ -174,7 +174,7 @@ json_values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st
 MANIFEST_KEYS = ["scenarios", "seed", "replicates", "scale", "outputs", "uncertainty", "run_id", "code", "packages"]
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(key=st.sampled_from(MANIFEST_KEYS + ["indicators.parquet", "targets.parquet", "manifest.json"]),
        value=json_values, data=st.binary(max_size=300))
 def test_damaged_run_folders_give_one_message(finished_run, tmp_path_factory, key, value, data):

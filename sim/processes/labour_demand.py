@@ -68,7 +68,9 @@ class LabourDemand(Process):
         streams = model.streams
         alive_before = float(firms.represents[firms.alive].sum())  # firms, not rows
 
-        closing = firms.alive & (streams.uniform_per_row(self.name, month, "exit", firms.n) < self.exit_hazard())
+        hazard = self.exit_hazard()
+        model.expected_layoffs += float(np.dot(hazard, model.firm_sizes()))
+        closing = firms.alive & (streams.uniform_per_row(self.name, month, "exit", firms.n) < hazard)
         closed_demand = float(firms.target[closing].sum())
         firms.alive[closing] = False
         laid_off = _employees_of(people.status, people.firm, closing)
