@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
-from .levers import ASSUMPTIONS
+from .levers import ASSUMPTIONS, DATED_DEFAULTS, LEVERS
 from .macro import load_macro
 
 CALIBRATION_DIR = Path(__file__).resolve().parent.parent / "calibration"
@@ -173,7 +173,7 @@ class Calibration:
             params=EntryFile.load(directory / "params.toml"),
             age_shape=_shift_cohorts(_read_age_shape(directory / "age_shape_2020.csv"), 2020 - baseline_year),
             digest=digest.hexdigest(),
-            macro=load_macro(directory / "macro.toml", ASSUMPTIONS),
+            macro=load_macro(directory / "macro.toml", {**ASSUMPTIONS, **{name: LEVERS[name] for name in DATED_DEFAULTS}}),
         )
 
     def with_parameters(self, values: dict[str, float] | None) -> "Calibration":

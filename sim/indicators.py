@@ -152,6 +152,64 @@ INDICATORS = (
               "Residents who have applied for the electronic social security card over residents, at the end of the period.",
               lambda p: _ratio(p["ecards"], p["alive"]), lambda months: _ratio(months[-1]["ecards"], months[-1]["alive"])),
 )
+HUNDRED_MILLION = 1e8  # 亿元
+
+
+def money_flow(id_: str, keys: tuple[str, ...], definition: str) -> Indicator:
+    """Money summed over rows (yuan per row) into 亿元, the sum of `keys`."""
+    monthly = lambda p: sum(p[k] for k in keys) * p["scale"] / HUNDRED_MILLION  # noqa: E731
+    return Indicator(id_, "100 million yuan", "flow", definition + " Total over the period.", monthly,
+                     lambda months: sum(map(monthly, months)))
+
+
+def money_stock(id_: str, key: str, definition: str) -> Indicator:
+    monthly = lambda p: p[key] * p["scale"] / HUNDRED_MILLION  # noqa: E731
+    return Indicator(id_, "100 million yuan", "stock", definition + " At the end of the period.", monthly,
+                     lambda months: monthly(months[-1]))
+
+
+def months_of_cover(id_: str, balance: str, expenditure: str, definition: str) -> Indicator:
+    """Balance over monthly expenditure (可支付月数): the month's own, or the
+    year's mean month for the year."""
+    return Indicator(id_, "months", "stock", definition,
+                     lambda p: _ratio(p[balance], p[expenditure], percent=False),
+                     lambda months: _ratio(months[-1][balance], sum(p[expenditure] for p in months) / len(months),
+                                           percent=False))
+
+
+FUND_INDICATORS = (
+    money_flow("pension_fund_income", ("pension_fund_contributions", "pension_fund_other_income"),
+               "Employee pension fund income: contributions of employers, employees and flexible members, interest, "
+               "fiscal subsidy and state-capital transfers (the national pooling transfer is shown apart)."),
+    money_flow("pension_fund_contributions", ("pension_fund_contributions",),
+               "Employee pension contributions (征缴收入): employers and employees on the base, flexible and "
+               "own-account members at 20% of theirs."),
+    money_flow("pension_fund_pooling_transfer", ("pension_fund_transfer",),
+               "Net transfer from the central adjustment fund and national pooling to the province's employee "
+               "pension fund (negative: paid out)."),
+    money_flow("pension_fund_expenditure", ("pension_fund_expenditure",), "Employee pensions paid."),
+    money_stock("pension_fund_balance", "pension_fund_balance", "Employee pension fund balance (累计结余)."),
+    months_of_cover("pension_fund_months", "pension_fund_balance", "pension_month_expenditure",
+                    "Months of expenditure the employee pension fund's balance covers (可支付月数): the balance at "
+                    "the end of the period over the period's mean monthly pension expenditure."),
+    Indicator("pension_dependency_ratio", "ratio", "stock",
+              "Contributors per pensioner of the employee pension (抚养比): members paying contributions this month "
+              "(unit employees, flexible and own-account members) over pensioners, at the end of the period.",
+              lambda p: _ratio(p["pension_contributors"], p["pensioners"], percent=False),
+              lambda months: _ratio(months[-1]["pension_contributors"], months[-1]["pensioners"], percent=False)),
+    money_flow("unemployment_fund_income", ("unemployment_fund_income",),
+               "Unemployment insurance fund income: contributions of insured unit employees and their employers, and "
+               "interest."),
+    money_flow("unemployment_fund_expenditure", ("unemployment_fund_expenditure",), "Unemployment benefits paid."),
+    money_stock("unemployment_fund_balance", "unemployment_fund_balance", "Unemployment insurance fund balance."),
+    months_of_cover("unemployment_fund_months", "unemployment_fund_balance", "unemployment_month_expenditure",
+                    "Months of benefit expenditure the unemployment fund's balance covers: the balance at the end of "
+                    "the period over the period's mean monthly benefit expenditure."),
+    stock("unemployment_benefit_recipients", "benefit_recipients",
+          "Job seekers drawing unemployment benefit (insured job losers with a year of contributions, for 12-24 "
+          "months)."),
+)
+INDICATORS = INDICATORS + FUND_INDICATORS
 BY_ID = {indicator.id: indicator for indicator in INDICATORS}
 
 
@@ -224,6 +282,7 @@ def count_parts(model) -> Parts:
         **{name: int(count) for name, count in zip(COUNTS, counts)},
         "urban_unit_wage_bill": int(counts[-2]) / 100.0,  # yuan
         "urban_non_private_wage_bill": int(counts[-1]) / 100.0,
+        **model.fund_state,  # sim/processes/funds.py
         "minimum_wage": float(model.minimum_wage[0]),
         "previous_average_wage": float(model.annual_average_wage[model.month // 12 - 1]),
     }

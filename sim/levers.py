@@ -63,6 +63,19 @@ LEVERS = {
               "start-up loans and training: job seekers starting a business (matching)", "专栏3 04 3万 loans + 3万 trainees a year"),
         Lever("collective_bargaining", float, 0.0, 1.0, None, "share of employees in firms that bargain",
               "wage growth in covered firms and fewer wage disputes (wages, labour relations)", "专栏11 03 collective bargaining"),
+        Lever("contribution_base_floor", float, 0.3, 1.0, 0.6, "share of last year's social average wage",
+              "lowest contribution base (funds)", "四(四) contribution bases: the 60% floor of 国办发〔2019〕13号"),
+        Lever("contribution_base_ceiling", float, 1.0, 5.0, 3.0, "share of last year's social average wage",
+              "highest contribution base (funds)", "四(四) contribution bases: the 300% ceiling of 国办发〔2019〕13号"),
+        Lever("base_compliance", float, 0.5, 2.0, 1.0, "x 2020 share of wages reported as the base",
+              "under-reported contribution bases (funds)", "四(五) 夯实缴费基数, fund supervision"),
+        Lever("pension_indexation", float, -0.05, 0.2, None, "yearly rise of pensions in payment",
+              "January rise of employee pensions in payment (funds); default the dated path of calibration/macro.toml",
+              "四(一) pension adjustment mechanism"),
+        Lever("pension_fiscal_subsidy", float, 0.0, 5000.0, None, "100 million yuan a year",
+              "fiscal subsidy to the employee pension fund (funds); default the 2020 subsidy", "四(四) fiscal support"),
+        Lever("state_capital_transfer", float, 0.0, 5000.0, 0.0, "100 million yuan a year",
+              "returns of state capital transferred to the pension fund (funds)", "四(四) 划转国有资本充实社保基金"),
     )
 }
 # Macro conditions: not policy levers but assumptions a scenario makes about
@@ -83,8 +96,14 @@ ASSUMPTIONS = {
         Lever("college_intake", float, 0.0, 200.0, None, "10k persons a year",
               "first-year students of the province's colleges each July, residents and students from other "
               "provinces (demography)", "macro condition"),
+        Lever("pension_pooling_transfer", float, -5000.0, 5000.0, None, "100 million yuan a year",
+              "net transfer to the employee pension fund from the central adjustment fund and national pooling "
+              "(funds; negative: paid out)", "macro condition"),
     )
 }
+# Levers whose default is a dated path of calibration/macro.toml (a policy
+# that changes by year, published up to 2022), read like a macro condition.
+DATED_DEFAULTS = ("pension_indexation",)
 DECLARED = {**LEVERS, **ASSUMPTIONS}  # everything a scenario may schedule
 POLICY_FIELD = {"insurance_enforcement": "enforcement"}  # lever name -> Policy field, where they differ
 

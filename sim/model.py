@@ -59,9 +59,9 @@ class LabourModel(mesa.Model):
             self.calibration, self.scale, self.streams.generator("population", baseline)
         )
         self.government = Government(self, self.policy, self.calibration.stocks("wages.minimum_wage_tiers"))
-        self.processes = [process(self) for process in STEP_ORDER]
         # Published social average wages by year: 2019 from the data, later years simulated.
         self.annual_average_wage = {baseline // 12 - 1: self.calibration.stocks("wages.average_previous_year")}
+        self.processes = [process(self) for process in STEP_ORDER]
         self.recorder = Recorder()
         baseline = next(p for p in self.processes if p.name == "labour_relations").baseline_flows()
         self.recorder.record(self, self.month, baseline, simulated=False)

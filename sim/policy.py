@@ -48,9 +48,16 @@ class Policy:
     graduate_placement: float = 0.0  # monthly share of job-seeking graduates placed
     startup_support: float = 0.0  # extra business start-ups of job seekers, 10k persons a year
     collective_bargaining: float | None = None  # share of employees covered; None: the 2020 coverage
+    contribution_base_floor: float = 0.6  # share of last year's social average wage
+    contribution_base_ceiling: float = 3.0
+    base_compliance: float = 1.0  # x 2020 share of wages reported as the base
+    pension_indexation: float | None = None  # yearly rise; None: the path of calibration/macro.toml
+    pension_fiscal_subsidy: float | None = None  # 100 million yuan a year; None: the 2020 subsidy
+    state_capital_transfer: float = 0.0  # 100 million yuan a year
     # Macro conditions (sim.levers.ASSUMPTIONS); None: the path of calibration/macro.toml.
     wage_growth_private: float | None = None
     wage_growth_non_private: float | None = None
     labour_demand_growth: float | None = None
     net_migration: float | None = None  # 10k persons a year
     college_intake: float | None = None  # 10k persons a year
+    pension_pooling_transfer: float | None = None  # 100 million yuan a year

@@ -100,6 +100,12 @@ LEVER_EFFECTS = {
     "graduate_placement": (0.3, "surveyed_unemployment_rate", -1, 2023),
     "startup_support": (20.0, "surveyed_unemployment_rate", -1, 2023),
     "collective_bargaining": (1.0, "average_wage", +1, 2023),
+    "contribution_base_floor": (0.9, "pension_fund_contributions", +1, 2021),
+    "contribution_base_ceiling": (1.2, "pension_fund_contributions", -1, 2021),
+    "base_compliance": (1.3, "pension_fund_contributions", +1, 2021),
+    "pension_indexation": (0.10, "pension_fund_expenditure", +1, 2021),
+    "pension_fiscal_subsidy": (100.0, "pension_fund_income", +1, 2021),
+    "state_capital_transfer": (100.0, "pension_fund_income", +1, 2021),
 }
 
 

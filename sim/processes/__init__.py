@@ -1,13 +1,14 @@
 """The model's processes, in the order they run each month.
 
 demography -> labour demand -> separations -> matching -> wages & minimum wage
--> social insurance -> training & certification -> professional talent
+-> funds -> social insurance -> training & certification -> professional talent
 -> labour relations -> public services
 (the indicators are recorded by the model after the last process).
 """
 
 from ..table import Column
 from .demography import Demography
+from .funds import Funds
 from .insurance import SocialInsurance
 from .labour_demand import LabourDemand
 from .labour_relations import LabourRelations
@@ -24,6 +25,7 @@ STEP_ORDER = (
     Separations,
     Matching,
     Wages,
+    Funds,
     SocialInsurance,
     Training,
     Talent,
