@@ -39,6 +39,9 @@ from .targets import (FEW_REPLICATES, FIRST_YEAR, MET, AT_RISK, TARGET_YEAR, com
 
 # Indicators the report shows beside the plan's, for context (no target).
 CONTEXT = ("resident_population", "labour_force", "employed", "average_wage")
+# The funds section (sim/processes/funds.py): paths to the end of the run and paired differences in its last year.
+FUNDS = ("pension_fund_balance", "pension_fund_months", "pension_dependency_ratio", "unemployment_fund_balance",
+         "unemployment_fund_months")
 # Plan column 1 history rows whose id differs from the simulated indicator's.
 HISTORY_IDS = {"social_security_card_holders": "social_security_cards", "new_urban_jobs": "new_urban_jobs_5y"}
 HISTORY_LABELS = {"social_security_card_holders": "cards issued, plan column 1"}
@@ -207,6 +210,8 @@ def build_report(run: RunFolder, scenarios: list[str] | None = None, baseline: s
         comparison = _comparison(frame, baseline, plans, names, run.reaches_target_year)
         figures["comparison"] = charts.comparison_chart(comparison["panels"], styles)
 
+    funds = _funds(frame, bands, chosen, baseline, names, styles, figures)
+
     context = {
         "run": _run_facts(run, chosen, replicates, last_period, draws),
         "notes": notes,
@@ -218,6 +223,7 @@ def build_report(run: RunFolder, scenarios: list[str] | None = None, baseline: s
         "dashboard_has_parameters": run.targets is not None and "from_parameters" in run.targets,
         "fans": fans,
         "comparison": comparison,
+        "funds": funds,
         "sensitivity": [_sensitivity(sweep, plans, names) for sweep in run.sweeps],
         "track_record": _track_record(frame, points, baseline or chosen[0], names),
         "thresholds": {"met": f"{MET:.0%}", "at_risk": f"{AT_RISK:.0%}"},
@@ -312,7 +318,7 @@ def _bands(frame: pd.DataFrame, plans: list[dict]) -> dict[str, dict[str, charts
     """indicator -> scenario -> quantile bands over replicates.  Stocks and
     rates month by month; cumulative targets as the running total since
     January 2021; annual flows year by year."""
-    kinds = {p["id"]: p["kind"] for p in plans} | {key: "context" for key in CONTEXT}
+    kinds = {p["id"]: p["kind"] for p in plans} | {key: "context" for key in (*CONTEXT, *FUNDS)}
     monthly = frame["period"].str.len() == 7
     out: dict[str, dict[str, charts.Bands]] = {}
     for (indicator, scenario), rows in frame[frame["indicator"].isin(kinds)].groupby(["indicator", "scenario"], sort=False):
@@ -424,6 +430,45 @@ def _comparison(frame: pd.DataFrame, baseline: str, plans: list[dict], names: di
             whiskers.append(charts.Whisker(r.scenario, r.difference, r.difference_p05, r.difference_p95))
         panels.append(charts.ComparisonPanel(_short(en), unit, whiskers))
     return {"year": year, "rows": rows, "panels": panels}
+
+
+def _funds(frame: pd.DataFrame, bands: dict, chosen: list[str], baseline: str | None, names: dict, styles: dict,
+           figures: dict) -> dict | None:
+    """The funds section: each fund indicator's path under every scenario to the
+    end of the run, and each scenario's paired difference against the baseline
+    in the run's last full year (what its levers do to the funds)."""
+    present = [key for key in FUNDS if key in bands]
+    if not present:
+        return None  # a run folder from before the funds existed
+    fans = []
+    for key in present:
+        zh, en, unit = names[key]
+        spec = charts.FanSpec(title=en, unit=unit, bands={name: bands[key][name] for name in chosen if name in bands[key]})
+        figures[f"fund_{key}"] = charts.fan_chart(spec, styles)
+        fans.append({"id": key, "name_zh": zh, "name_en": en, "unit": unit, "figure": f"fund_{key}"})
+    section = {"fans": fans, "year": None, "rows": []}
+    years = frame.loc[(frame["period"].str.len() == 4) & frame["indicator"].isin(present), "period"]
+    if baseline is None or years.empty:
+        return section
+    year = int(years.max())
+    table = compare_table(frame[frame["indicator"].isin(present)], baseline, [year])
+    panels = []
+    for key in present:
+        zh, en, unit = names[key]
+        whiskers = []
+        for r in table[(table["indicator"] == key) & (table["period"] == str(year))].itertuples():
+            section["rows"].append({"id": key, "name_zh": zh, "name_en": en, "unit": unit, "scenario": r.scenario,
+                                    "median": _cell(r.median), "baseline_median": _cell(r.baseline_median),
+                                    "difference": _cell(r.difference), "p05": _cell(r.difference_p05),
+                                    "p95": _cell(r.difference_p95), "replicates": r.replicates,
+                                    "interval": r.replicates > 1})
+            whiskers.append(charts.Whisker(r.scenario, r.difference, r.difference_p05, r.difference_p95))
+        if whiskers:
+            panels.append(charts.ComparisonPanel(_short(en), unit, whiskers))
+    if panels:
+        figures["funds_comparison"] = charts.comparison_chart(panels, styles)
+    section["year"] = year
+    return section
 
 
 def _sensitivity(sweep: dict, plans: list[dict], names: dict) -> dict:

@@ -39,6 +39,11 @@ EXTRA_NAMES = {
     "average_wage": ("城镇单位就业人员平均工资", "Social average wage"),
     "average_wage_non_private": ("非私营单位就业人员平均工资", "Average wage, non-private units"),
     "average_wage_private": ("私营单位就业人员平均工资", "Average wage, private units"),
+    "pension_fund_balance": ("职工基本养老保险基金累计结余", "Employee pension fund balance"),
+    "pension_fund_months": ("职工基本养老保险基金可支付月数", "Employee pension fund: months of expenditure covered"),
+    "pension_dependency_ratio": ("职工基本养老保险抚养比", "Contributors per pensioner"),
+    "unemployment_fund_balance": ("失业保险基金累计结余", "Unemployment insurance fund balance"),
+    "unemployment_fund_months": ("失业保险基金可支付月数", "Unemployment fund: months of expenditure covered"),
 }
 
 

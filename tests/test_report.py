@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ElementTree
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -138,6 +139,23 @@ def test_the_comparison_table_is_the_paired_difference_against_the_baseline(ense
     assert periods["new_urban_jobs"] == "2021-2025" and periods["pension_insured"] == "2025"
 
 
+def test_the_funds_section_shows_each_fund_and_the_paired_difference_in_the_last_year(ensemble, default_report):
+    from sim.report import FUNDS
+
+    _, page = default_report
+    assert set(FUNDS) <= set(page.figures)
+    frame = pd.read_parquet(ensemble / "indicators.parquet")
+    annual = frame[frame["period"] == "2025"].pivot_table(index=["indicator", "replicate"], columns="scenario", values="value")
+    rows = page.tables["comparison funds"]
+    assert {(r["attrs"]["data-indicator"], r["attrs"]["data-scenario"]) for r in rows} == {
+        (key, name) for key in FUNDS for name in ("plan", "minimum_wage_40")}
+    for row in rows:
+        key, scenario = row["attrs"]["data-indicator"], row["attrs"]["data-scenario"]
+        paired = (annual.loc[key, scenario] - annual.loc[key, "baseline"]).to_numpy()
+        assert row["attrs"]["data-period"] == "2025"
+        assert float(row["cells"]["difference"]["data-value"]) == pytest.approx(np.median(paired))
+
+
 def test_the_track_record_is_the_backtest_of_the_baseline_over_the_run(ensemble, default_report):
     from sim.backtest import backtest_table, read_observed
 
@@ -166,8 +184,8 @@ def test_the_page_loads_nothing_from_outside_and_its_figures_are_svg(default_rep
     for src in page.images:
         root = ElementTree.fromstring(base64.b64decode(src.split(",", 1)[1]))
         assert root.tag.endswith("svg")
-    # One fan chart per indicator shown, the verdict overview and the comparison.
-    assert len(page.images) == len(page.figures) + 2
+    # One fan chart per indicator and fund shown, the verdict overview and the two comparisons.
+    assert len(page.images) == len(page.figures) + 3
 
 
 def test_the_same_run_gives_the_same_report_and_the_pngs_match_the_figures(ensemble, default_report, tmp_path):
