@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .errors import InputError
 
-KINDS = ("realised", "projection")
+KINDS = ("realised", "projection", "assumption")  # assumption: no figure was published for those years
 
 
 @dataclass(frozen=True)
