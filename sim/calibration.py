@@ -23,6 +23,8 @@ from .macro import load_macro
 
 CALIBRATION_DIR = Path(__file__).resolve().parent.parent / "calibration"
 BASELINE_YEARS = (2015, 2020)  # years with a baseline_<year>.toml
+# The paths of macro.toml: the scenario assumptions and the levers whose default is a dated path.
+MACRO_PATHS = {**ASSUMPTIONS, **{name: LEVERS[name] for name in DATED_DEFAULTS}}
 
 
 def _flatten(table: dict, prefix: str = "") -> dict[str, dict]:
@@ -173,7 +175,7 @@ class Calibration:
             params=EntryFile.load(directory / "params.toml"),
             age_shape=_shift_cohorts(_read_age_shape(directory / "age_shape_2020.csv"), 2020 - baseline_year),
             digest=digest.hexdigest(),
-            macro=load_macro(directory / "macro.toml", {**ASSUMPTIONS, **{name: LEVERS[name] for name in DATED_DEFAULTS}}),
+            macro=load_macro(directory / "macro.toml", MACRO_PATHS),
         )
 
     def with_parameters(self, values: dict[str, float] | None) -> "Calibration":

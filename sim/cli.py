@@ -152,9 +152,10 @@ WIDE = click.option("--wide", is_flag=True, default=False,
               help="table for reading, csv or json for other tools (every column), markdown for documents.")
 @WIDE
 def targets(run_dir, fmt, wide):
-    """The 2025 target verdict of each scenario in RUN_DIR (median, 5-95% interval, probability)."""
+    """The 2025 target verdict of each scenario in RUN_DIR (median, 5-95% interval, probability),
+    and the funds' sustainability by the rules of calibration/sustainability_rules.csv."""
     from .targets import (COLUMNS, load_draws, load_run, narrow_targets, reaches, render, render_blocks, target_table,
-                          uncertainty_note)
+                          uncertainty_note, unjudged_rules)
 
     try:
         draws = load_draws(run_dir)
@@ -164,12 +165,14 @@ def targets(run_dir, fmt, wide):
             raise InputError(f"the run ends in {last}: the targets are judged on 2025 (and 2021-2025 totals); "
                              "run to 2025-12 or later", file=run_dir)
         table = target_table(frame, draws)
+        unjudged = unjudged_rules(frame)
     except InputError as err:
         raise BadInput(str(err)) from None
     if table.empty:
         raise BadInput(f"{run_dir}: the run does not reach 2025; targets are judged on 2025 values")
-    shown = COLUMNS if fmt != "table" else ["scenario", "indicator", "name_zh", "name_en", "unit", "base_2020",
-                                            "target_2025", "comparison", "median", "p05", "p95", "probability", "verdict"]
+    shown = COLUMNS if fmt != "table" else ["scenario", "rule_set", "indicator", "name_zh", "name_en", "unit", "period",
+                                            "base_2020", "target", "comparison", "median", "p05", "p95", "probability",
+                                            "verdict"]
     if "from_parameters" in table:
         shown = shown + ["from_parameters"]
     if fmt == "table" and not wide:
@@ -177,7 +180,12 @@ def targets(run_dir, fmt, wide):
     else:
         click.echo(render(table, fmt, shown))
     if fmt == "table":
-        click.echo("\n" + uncertainty_note(table, draws), err=True)
+        note = uncertainty_note(table, draws)
+        years = sorted({rule["year"] for rule in unjudged})
+        if years:
+            note += (f" The funds' sustainability rules for {', '.join(map(str, years))} are not judged: the run ends "
+                     f"before; run to {years[-1]}-12 (--end {years[-1]}-12) to judge them.")
+        click.echo("\n" + note, err=True)
 
 
 @main.command()

@@ -60,6 +60,7 @@ class LabourModel(mesa.Model):
         )
         self.government = Government(self, self.policy, self.calibration.stocks("wages.minimum_wage_tiers"))
         # Published social average wages by year: 2019 from the data, later years simulated.
+        # Set before the processes are built: the funds open their accounts on last year's average.
         self.annual_average_wage = {baseline // 12 - 1: self.calibration.stocks("wages.average_previous_year")}
         self.processes = [process(self) for process in STEP_ORDER]
         self.recorder = Recorder()

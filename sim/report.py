@@ -15,6 +15,7 @@ same bytes.
 """
 
 import base64
+import contextlib
 import csv
 import json
 import os
@@ -33,7 +34,6 @@ from .errors import InputError, writable_folder
 from .indicators import BY_ID
 from .reproduce import read_manifest
 from .runner import sha256_file
-from .targets import COLUMNS as TARGET_COLUMNS
 from .targets import (FEW_REPLICATES, FIRST_YEAR, MET, AT_RISK, TARGET_YEAR, compare_table, format_number, indicator_names,
                       load_draws, load_run, plan_indicators, share_text, target_table)
 
@@ -43,6 +43,8 @@ CONTEXT = ("resident_population", "labour_force", "employed", "average_wage")
 FUNDS = ("pension_fund_balance", "pension_fund_months", "pension_dependency_ratio", "unemployment_fund_balance",
          "unemployment_fund_months")
 # Plan column 1 history rows whose id differs from the simulated indicator's.
+# The columns of targets.parquet the dashboard reads (runs of earlier versions have no rule_set or period).
+DASHBOARD_COLUMNS = ["scenario", "indicator", "base_2020", "median", "p05", "p95", "probability", "verdict", "replicates"]
 HISTORY_IDS = {"social_security_card_holders": "social_security_cards", "new_urban_jobs": "new_urban_jobs_5y"}
 HISTORY_LABELS = {"social_security_card_holders": "cards issued, plan column 1"}
 COMPARISON_WORDS = {">=": "≥ {}", "about_or_below": "about {} or less", "about_or_above": "about {} or more"}
@@ -88,7 +90,7 @@ def read_run(run_dir: str | Path, sweep_dirs: tuple[str, ...] = ()) -> RunFolder
         if checksums.get("targets.parquet") not in (None, sha256_file(targets_path)):
             run.notes.append("targets.parquet does not match the checksum in manifest.json: it was changed after "
                              "the run. The dashboard shows the file as it is now; `zjsim reproduce` tells what changed.")
-        run.targets = _read_table(targets_path, TARGET_COLUMNS)
+        run.targets = _read_table(targets_path, DASHBOARD_COLUMNS)
     elif run.reaches_target_year:
         run.targets = target_table(frame, load_draws(path))
         run.notes.append("targets.parquet is missing from the run folder: the verdicts were recomputed from "
@@ -210,7 +212,7 @@ def build_report(run: RunFolder, scenarios: list[str] | None = None, baseline: s
         comparison = _comparison(frame, baseline, plans, names, run.reaches_target_year)
         figures["comparison"] = charts.comparison_chart(comparison["panels"], styles)
 
-    funds = _funds(frame, bands, chosen, baseline, names, styles, figures)
+    funds = _funds(frame, bands, chosen, baseline, names, styles, figures, run.targets)
 
     context = {
         "run": _run_facts(run, chosen, replicates, last_period, draws),
@@ -409,15 +411,14 @@ def _fan_caption(item: dict, spec: charts.FanSpec) -> str:
     return " ".join(parts)
 
 
-def _comparison(frame: pd.DataFrame, baseline: str, plans: list[dict], names: dict, judged_2025: bool) -> dict:
-    year = TARGET_YEAR if judged_2025 else int(frame.loc[frame["period"].str.len() == 4, "period"].max())
-    table = compare_table(frame, baseline, [year])
-    cumulative = {p["id"] for p in plans if p["kind"] == "flow_cumulative_5y"} if judged_2025 else set()
-    period_of = lambda key: f"{FIRST_YEAR}-{TARGET_YEAR}" if key in cumulative else str(year)  # noqa: E731
-    order = [p["id"] for p in plans] + list(CONTEXT)
+def _difference_rows(table: pd.DataFrame, wanted: list[tuple[str, str]], names: dict) -> tuple[list, list]:
+    """The rows and the dot-and-whisker panels of a comparison table (from
+    `compare_table`), for each (indicator, period) wanted that it holds:
+    each scenario's median, the baseline's, and the paired difference with
+    its 5-95% interval."""
     rows, panels = [], []
-    for key in order:
-        chosen = table[(table["indicator"] == key) & (table["period"] == period_of(key))]
+    for key, period in wanted:
+        chosen = table[(table["indicator"] == key) & (table["period"] == period)]
         if chosen.empty:
             continue
         zh, en, unit = names[key]
@@ -429,14 +430,25 @@ def _comparison(frame: pd.DataFrame, baseline: str, plans: list[dict], names: di
                          "p95": _cell(r.difference_p95), "replicates": r.replicates, "interval": r.replicates > 1})
             whiskers.append(charts.Whisker(r.scenario, r.difference, r.difference_p05, r.difference_p95))
         panels.append(charts.ComparisonPanel(_short(en), unit, whiskers))
+    return rows, panels
+
+
+def _comparison(frame: pd.DataFrame, baseline: str, plans: list[dict], names: dict, judged_2025: bool) -> dict:
+    year = TARGET_YEAR if judged_2025 else int(frame.loc[frame["period"].str.len() == 4, "period"].max())
+    table = compare_table(frame, baseline, [year])
+    cumulative = {p["id"] for p in plans if p["kind"] == "flow_cumulative_5y"} if judged_2025 else set()
+    period_of = lambda key: f"{FIRST_YEAR}-{TARGET_YEAR}" if key in cumulative else str(year)  # noqa: E731
+    order = [p["id"] for p in plans] + list(CONTEXT)
+    rows, panels = _difference_rows(table, [(key, period_of(key)) for key in order], names)
     return {"year": year, "rows": rows, "panels": panels}
 
 
 def _funds(frame: pd.DataFrame, bands: dict, chosen: list[str], baseline: str | None, names: dict, styles: dict,
-           figures: dict) -> dict | None:
+           figures: dict, targets: pd.DataFrame | None) -> dict | None:
     """The funds section: each fund indicator's path under every scenario to the
-    end of the run, and each scenario's paired difference against the baseline
-    in the run's last full year (what its levers do to the funds)."""
+    end of the run, the verdicts of the sustainability rules (from the targets
+    table), and each scenario's paired difference against the baseline in the
+    run's last full year (what its levers do to the funds)."""
     present = [key for key in FUNDS if key in bands]
     if not present:
         return None  # a run folder from before the funds existed
@@ -446,25 +458,20 @@ def _funds(frame: pd.DataFrame, bands: dict, chosen: list[str], baseline: str | 
         spec = charts.FanSpec(title=en, unit=unit, bands={name: bands[key][name] for name in chosen if name in bands[key]})
         figures[f"fund_{key}"] = charts.fan_chart(spec, styles)
         fans.append({"id": key, "name_zh": zh, "name_en": en, "unit": unit, "figure": f"fund_{key}"})
-    section = {"fans": fans, "year": None, "rows": []}
+    section = {"fans": fans, "year": None, "rows": [], "verdicts": []}
+    if targets is not None and "rule_set" in targets:
+        judged = targets[(targets["rule_set"] == "sustainability") & targets["scenario"].isin(chosen)]
+        for r in judged.itertuples():
+            section["verdicts"].append({
+                "id": r.indicator, "name_zh": r.name_zh, "name_en": r.name_en, "unit": r.unit, "year": r.period,
+                "rule": COMPARISON_WORDS[r.comparison].format(format_number(float(r.target))),
+                **_dashboard_row(r.scenario, pd.Series(r._asdict()))})
     years = frame.loc[(frame["period"].str.len() == 4) & frame["indicator"].isin(present), "period"]
     if baseline is None or years.empty:
         return section
     year = int(years.max())
     table = compare_table(frame[frame["indicator"].isin(present)], baseline, [year])
-    panels = []
-    for key in present:
-        zh, en, unit = names[key]
-        whiskers = []
-        for r in table[(table["indicator"] == key) & (table["period"] == str(year))].itertuples():
-            section["rows"].append({"id": key, "name_zh": zh, "name_en": en, "unit": unit, "scenario": r.scenario,
-                                    "median": _cell(r.median), "baseline_median": _cell(r.baseline_median),
-                                    "difference": _cell(r.difference), "p05": _cell(r.difference_p05),
-                                    "p95": _cell(r.difference_p95), "replicates": r.replicates,
-                                    "interval": r.replicates > 1})
-            whiskers.append(charts.Whisker(r.scenario, r.difference, r.difference_p05, r.difference_p95))
-        if whiskers:
-            panels.append(charts.ComparisonPanel(_short(en), unit, whiskers))
+    section["rows"], panels = _difference_rows(table, [(key, str(year)) for key in present], names)
     if panels:
         figures["funds_comparison"] = charts.comparison_chart(panels, styles)
     section["year"] = year
@@ -502,13 +509,42 @@ def _sensitivity(sweep: dict, plans: list[dict], names: dict) -> dict:
 
 
 # -- writing -------------------------------------------------------------------
-def render_html(report: Report) -> str:
+FEW_FIGURES = 8  # below this, drawing in this process beats starting workers
+
+
+@contextlib.contextmanager
+def drawing_pool(figures_expected: int = FEW_FIGURES):
+    """Worker processes that draw figures (one per core, at most 4), or None on
+    one core.  Drawing is matplotlib's pure-Python layout, so threads would not
+    help; the workers are started before the figures are built, so their
+    start-up overlaps that work.  The bytes do not depend on the pool: every
+    figure is drawn by the same code with the same fixed style."""
+    cores = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 4)
+    if cores < 2 or figures_expected < FEW_FIGURES:
+        yield None
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("forkserver")) as pool:
+        pool.submit(int)  # start the workers now
+        yield pool
+
+
+def draw_all(figures: dict, draw, pool=None) -> dict[str, bytes]:
+    """{stem: draw(figure)}, on the pool when there is one and enough figures."""
+    if pool is None or len(figures) < FEW_FIGURES:
+        return {stem: draw(figure) for stem, figure in figures.items()}
+    return dict(zip(figures, pool.map(draw, figures.values(), chunksize=2)))
+
+
+def render_html(report: Report, pool=None) -> str:
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
     environment = Environment(loader=PackageLoader("sim", "templates"), autoescape=select_autoescape(["j2", "html"]),
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    images = {stem: "data:image/svg+xml;base64," + base64.b64encode(charts.to_svg(figure)).decode("ascii")
-              for stem, figure in report.figures.items()}
+    images = {stem: "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+              for stem, svg in draw_all(report.figures, charts.to_svg, pool).items()}
     return environment.get_template(TEMPLATE).render(images=images, **report.context)
 
 
@@ -524,16 +560,17 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, *, scenario
     writable_folder(target.parent, "--out")
     if png_dir is not None:
         writable_folder(png_dir, "--png")
-    report = build_report(run, scenarios, baseline)
-    html = render_html(report)
-    _write_atomically(target, html.encode("utf-8"), "--out")
-    pngs = []
-    if png_dir is not None:
-        folder = Path(png_dir)
-        for stem, figure in report.figures.items():
-            path = folder / f"{stem}.png"
-            _write_atomically(path, charts.to_png(figure), "--png")
-            pngs.append(path)
+    with drawing_pool() as pool:
+        report = build_report(run, scenarios, baseline)
+        html = render_html(report, pool)
+        _write_atomically(target, html.encode("utf-8"), "--out")
+        pngs = []
+        if png_dir is not None:
+            folder = Path(png_dir)
+            for stem, png in draw_all(report.figures, charts.to_png, pool).items():
+                path = folder / f"{stem}.png"
+                _write_atomically(path, png, "--png")
+                pngs.append(path)
     return target, pngs, report.notes
 
 

@@ -1,4 +1,5 @@
-"""The 2025 target verdict and scenario comparisons, from a run's indicators.
+"""The 2025 target verdict, the funds' sustainability and scenario comparisons,
+from a run's indicators.
 
 For every scenario and plan indicator (`calibration/plan_indicators_2025.csv`):
 the simulated value that the target is judged against, per replicate —
@@ -12,6 +13,14 @@ Rules (`comparison` column of the plan table):
     about_or_above   value >= target x (1 - ABOUT)   ("about 40%")
 Verdicts: met when the probability is at least MET (0.9), at risk when at
 least AT_RISK (0.5), missed below that.
+
+Beside the plan's targets (`rule_set` "plan") the table judges the funds'
+sustainability (`rule_set` "sustainability") by the stated rules of
+`calibration/sustainability_rules.csv`: an indicator's annual value in a year
+(2025 or 2035) against a threshold, with the same comparisons and verdicts.
+The plan names the goal (社保基金安全可持续运行) but no number, so these are
+rules of this model, each with its rationale, judged only for runs that reach
+their year.
 """
 
 import csv
@@ -27,8 +36,9 @@ from .errors import InputError
 ABOUT = 0.02
 MET, AT_RISK = 0.9, 0.5
 FIRST_YEAR, TARGET_YEAR = 2021, 2025
-COLUMNS = ["scenario", "indicator", "name_zh", "name_en", "unit", "base_2020", "target_2025", "comparison",
-           "median", "p05", "p95", "probability", "verdict", "replicates"]
+COLUMNS = ["scenario", "rule_set", "indicator", "name_zh", "name_en", "unit", "period", "base_2020", "target",
+           "comparison", "median", "p05", "p95", "probability", "verdict", "replicates"]
+SUSTAINABILITY_RULES = CALIBRATION_DIR / "sustainability_rules.csv"
 
 
 # Names of the indicators the plan table does not list.
@@ -62,6 +72,19 @@ def plan_indicators() -> list[dict]:
         return list(csv.DictReader(handle))
 
 
+def sustainability_rules() -> list[dict]:
+    """The stated rules the funds are judged by (see the module's docstring)."""
+    with SUSTAINABILITY_RULES.open(encoding="utf-8") as handle:
+        rules = list(csv.DictReader(handle))
+    for rule in rules:
+        try:
+            rule["year"], rule["threshold"] = int(rule["year"]), float(rule["threshold"])
+        except (TypeError, ValueError):
+            raise InputError(f"rule {rule.get('id')!r}: year must be an integer and threshold a number",
+                             file=str(SUSTAINABILITY_RULES)) from None
+    return rules
+
+
 def judged_values(frame: pd.DataFrame, row: dict) -> pd.DataFrame:
     """Per (scenario, replicate): the value the target is judged against."""
     annual = frame[(frame["indicator"] == row["id"]) & (frame["period"].str.len() == 4)]
@@ -88,7 +111,8 @@ def verdict(probability: float) -> str:
 
 
 def target_table(frame: pd.DataFrame, draws: list[int] | None = None) -> pd.DataFrame:
-    """The verdict table of a run's indicators (all scenarios).
+    """The verdict table of a run's indicators (all scenarios): the plan's
+    targets, then the sustainability rules for the years the run reaches.
 
     With `draws` (the posterior draw of each replicate, from the manifest of a
     run under `--uncertainty posterior`) the interval and the probability
@@ -96,29 +120,44 @@ def target_table(frame: pd.DataFrame, draws: list[int] | None = None) -> pd.Data
     of the spread comes from them rather than from chance (`sim.posterior.variance_split`)."""
     from .posterior import variance_split
 
+    names = indicator_names()
+    rules = [{**plan, "rule_set": "plan", "indicator": plan["id"], "target": float(plan["target_2025"]),
+              "period": f"{FIRST_YEAR}-{TARGET_YEAR}" if plan["kind"] == "flow_cumulative_5y" else str(TARGET_YEAR),
+              "values": judged_values(frame, plan)} for plan in plan_indicators()]
+    for rule in sustainability_rules():
+        if reaches(frame, rule["year"]):
+            annual = frame[(frame["indicator"] == rule["indicator"]) & (frame["period"] == str(rule["year"]))]
+            zh, en, unit = names[rule["indicator"]]
+            rules.append({**rule, "rule_set": "sustainability", "name_zh": zh, "name_en": en, "unit": unit,
+                          "base_2020": "", "target": rule["threshold"], "period": str(rule["year"]),
+                          "values": annual[["scenario", "replicate", "value"]]})
     rows = []
     scenarios = list(dict.fromkeys(frame["scenario"]))
-    for plan in plan_indicators():
-        values = judged_values(frame, plan)
-        target = float(plan["target_2025"])
+    for rule in rules:
+        values = rule["values"]
         for scenario in scenarios:
             chosen = values[values["scenario"] == scenario]
             v = chosen["value"].to_numpy(dtype=float)
             if len(v) == 0:
                 continue
-            probability = float(meets(v, target, plan["comparison"]).mean())
+            probability = float(meets(v, rule["target"], rule["comparison"]).mean())
             rows.append({
-                "scenario": scenario, "indicator": plan["id"], "name_zh": plan["name_zh"], "name_en": plan["name_en"],
-                "unit": plan["unit"], "base_2020": float(plan["base_2020"]) if plan["base_2020"] else np.nan,
-                "target_2025": target, "comparison": plan["comparison"],
+                "scenario": scenario, "rule_set": rule["rule_set"], "indicator": rule["indicator"],
+                "name_zh": rule["name_zh"], "name_en": rule["name_en"], "unit": rule["unit"], "period": rule["period"],
+                "base_2020": float(rule["base_2020"]) if rule["base_2020"] else np.nan, "target": rule["target"],
+                "comparison": rule["comparison"],
                 "median": float(np.median(v)), "p05": float(np.percentile(v, 5)), "p95": float(np.percentile(v, 95)),
                 "probability": probability, "verdict": verdict(probability), "replicates": len(v),
             })
             if draws is not None and len(draws) > chosen["replicate"].max():
                 groups = np.asarray(draws)[chosen["replicate"].to_numpy()]
                 rows[-1]["from_parameters"] = variance_split(v, groups)
-    table = pd.DataFrame(rows, columns=COLUMNS + (["from_parameters"] if draws is not None else []))
-    return table
+    return pd.DataFrame(rows, columns=COLUMNS + (["from_parameters"] if draws is not None else []))
+
+
+def unjudged_rules(frame: pd.DataFrame) -> list[dict]:
+    """The sustainability rules whose year the run does not reach."""
+    return [rule for rule in sustainability_rules() if not reaches(frame, rule["year"])]
 
 
 def compare_table(frame: pd.DataFrame, baseline: str, years: list[int]) -> pd.DataFrame:
@@ -252,7 +291,7 @@ def reaches(frame: pd.DataFrame, year: int) -> bool:
 # -- formatting --------------------------------------------------------------
 RULE_WORDS = {">=": "≥ {}", "about_or_below": "≤ about {}", "about_or_above": "≥ about {}"}
 UNITS_ZH = {"10k persons": "万人", "10k person-times": "万人次", "10k cards": "万张", "persons": "人",
-            "yuan per year": "元/年", "%": "%"}
+            "yuan per year": "元/年", "%": "%", "months": "个月"}
 NARROW = 100  # columns of a terminal table unless --wide
 
 
@@ -288,17 +327,24 @@ def _interval(lo: float, hi: float, suffix: str = "") -> str:
 
 def narrow_targets(table: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     """Per scenario, the verdict table in under 100 columns: the plan's Chinese
-    name, the rule in words, the unit, median, 5-95%, probability, verdict."""
+    name, the rule in words, the unit, median, 5-95%, probability, verdict;
+    then the funds' sustainability rules, year by year, in a block of their own."""
     blocks = []
     for scenario, rows in table.groupby("scenario", sort=False):
-        shown = pd.DataFrame({
-            "indicator": [_clip(n) for n in rows["name_zh"]], "target": [rule_text(c, t) for c, t in zip(rows["comparison"], rows["target_2025"])],
-            "unit": [UNITS_ZH.get(u, u) for u in rows["unit"]], "median": rows["median"],
-            "5-95%": [_interval(a, b) for a, b in zip(rows["p05"], rows["p95"])],
-            "P(met)": [f"{p:.0%}" for p in rows["probability"]], "verdict": rows["verdict"]})
-        if "from_parameters" in rows:
-            shown["params"] = [share_text(v) for v in rows["from_parameters"]]
-        blocks.append((scenario, shown.reset_index(drop=True)))
+        for rule_set, chosen in rows.groupby("rule_set", sort=False):
+            shown = pd.DataFrame({
+                "indicator": [_clip(n) for n in chosen["name_zh"]],
+                "target": [rule_text(c, t) for c, t in zip(chosen["comparison"], chosen["target"])],
+                "unit": [UNITS_ZH.get(u, u) for u in chosen["unit"]], "median": chosen["median"],
+                "5-95%": [_interval(a, b) for a, b in zip(chosen["p05"], chosen["p95"])],
+                "P(met)": [f"{p:.0%}" for p in chosen["probability"]], "verdict": chosen["verdict"]})
+            if rule_set == "sustainability":
+                shown.insert(1, "year", chosen["period"].to_numpy())
+            if "from_parameters" in chosen:
+                shown["params"] = [share_text(v) for v in chosen["from_parameters"]]
+            title = scenario if rule_set == "plan" else (
+                f"{scenario}, funds' sustainability (rules of this model: calibration/sustainability_rules.csv)")
+            blocks.append((title, shown.reset_index(drop=True)))
     return blocks
 
 

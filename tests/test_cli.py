@@ -38,7 +38,7 @@ def test_run_prints_a_summary_and_writes_the_folder(tmp_path):
 def test_same_seed_same_bytes_in_separate_processes_and_other_seeds_differ(tmp_path):
     def run(seed, name):
         out = tmp_path / name
-        done = zjsim("run", str(ROOT / "scenarios/baseline.toml"), "--scale", "1000", "--end", "2022-12", "--seed", str(seed), "--out", str(out))
+        done = zjsim("run", str(ROOT / "scenarios/baseline.toml"), "--scale", "4000", "--end", "2022-12", "--seed", str(seed), "--out", str(out))
         assert done.returncode == 0, done.stderr
         return (only_run_folder(out) / "indicators.parquet").read_bytes()
 

@@ -59,8 +59,13 @@ def test_the_months_pass_collects_and_pays_by_the_rules():
     status, wage, tier, member, retiree, insured, months, pension, benefit_left = _people()
     rates = np.array([0.14, 0.08, 0.005, 0.005])
     benefits = np.array([1500.0, 1400.0, 1300.0, 1200.0])
-    sums = _month(status, wage, tier, member, retiree, insured, months, pension, benefit_left, AVERAGE,
-                  0.6 * AVERAGE, 3.0 * AVERAGE, 1.0, 0.6 * AVERAGE, rates, 1.05, benefits)
+    arguments = (AVERAGE, 0.6, 3.0, 1.0, 0.6 * AVERAGE, rates, 1.05, benefits)
+    state = (months, pension, benefit_left)
+    before = tuple(column.copy() for column in state)
+    read = _month(status, wage, tier, member, retiree, insured, *state, *arguments, False)
+    assert all(np.array_equal(a, b) for a, b in zip(state, before))  # reading leaves the state as it is
+    sums = _month(status, wage, tier, member, retiree, insured, *state, *arguments)
+    assert np.array_equal(read, sums)
     employer, individual, flexible, unemployment, paid, benefit, contributors, pensioners, recipients, new = sums
     assert employer == pytest.approx(0.14 * (5000 + 18000))
     assert individual == pytest.approx(0.08 * (5000 + 18000))

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.calibration import CALIBRATION_DIR, Calibration
+from sim.calibration import CALIBRATION_DIR, MACRO_PATHS, Calibration
 from sim.errors import InputError
 from sim.levers import ASSUMPTIONS, DATED_DEFAULTS
 from sim.macro import load_macro
@@ -49,6 +49,13 @@ def test_the_shipped_paths_are_realised_to_2022_and_projected_after():
          "wage_growth_private.values[3]", "kind 'guess' is not allowed"),
         ('{ year = 2021, value = 0.1439', '{ year = 2023, value = 0.1439', "wage_growth_private", "years must be distinct and in increasing order"),
         ("[net_migration]", "[net_migration_renamed]", "net_migration", "missing"),
+        # The funds' paths are checked the same way (kind, and the range of their lever).
+        ('{ year = 2017, value = 0.055, kind = "realised"', '{ year = 2017, value = 0.055, kind = "estimate"',
+         "pension_indexation.values[1]", "kind 'estimate' is not allowed; expected one of realised, projection, assumption"),
+        ('{ year = 2017, value = 0.055, kind = "realised"', '{ year = 2017, value = 0.55, kind = "realised"',
+         "pension_indexation.values[1]", "value 0.55 is not allowed; expected a number from -0.05 to 0.2"),
+        ('{ year = 2018, value = -187.0, kind = "assumption"', '{ year = 2018, value = -187.0, kind = "Assumption"',
+         "pension_pooling_transfer.values[1]", "kind 'Assumption' is not allowed"),
     ],
 )
 def test_a_bad_macro_file_names_the_key(tmp_path, old, new, key, message):
@@ -58,7 +65,7 @@ def test_a_bad_macro_file_names_the_key(tmp_path, old, new, key, message):
     assert old in text
     (folder / "macro.toml").write_text(text.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(InputError) as err:
-        load_macro(folder / "macro.toml", ASSUMPTIONS)
+        load_macro(folder / "macro.toml", MACRO_PATHS)
     assert f"key '{key}'" in str(err.value) and message in str(err.value)
 
 

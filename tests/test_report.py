@@ -101,7 +101,8 @@ def report_of(folder: Path, *options: str) -> tuple[str, Page]:
 
 def test_the_page_shows_every_plan_indicator_and_scenario_with_the_numbers_of_targets_parquet(ensemble, default_report):
     text, page = default_report
-    targets = pd.read_parquet(ensemble / "targets.parquet")
+    every_rule = pd.read_parquet(ensemble / "targets.parquet")
+    targets = every_rule[every_rule["rule_set"] == "plan"]
     rows = {(r["attrs"]["data-indicator"], r["attrs"]["data-scenario"]): r["cells"] for r in page.tables["dashboard"]}
     assert set(rows) == {(i, s) for i in PLAN_IDS for s in SCENARIOS}
     for row in targets.itertuples():
@@ -116,7 +117,7 @@ def test_the_page_shows_every_plan_indicator_and_scenario_with_the_numbers_of_ta
         assert row.verdict.replace(" ", "-") in cells["verdict"]["class"]
     # `zjsim targets` recomputes from indicators.parquet: the same figures.
     recomputed = target_table(pd.read_parquet(ensemble / "indicators.parquet"))
-    pd.testing.assert_frame_equal(recomputed, targets)
+    pd.testing.assert_frame_equal(recomputed, every_rule)
     # A fan chart for every plan indicator (and the context ones), with both names.
     assert set(PLAN_IDS) <= set(page.figures)
     for plan in plan_indicators():
@@ -154,6 +155,17 @@ def test_the_funds_section_shows_each_fund_and_the_paired_difference_in_the_last
         paired = (annual.loc[key, scenario] - annual.loc[key, "baseline"]).to_numpy()
         assert row["attrs"]["data-period"] == "2025"
         assert float(row["cells"]["difference"]["data-value"]) == pytest.approx(np.median(paired))
+    # The sustainability rules the run reaches (2025, not 2035), with the verdicts of targets.parquet.
+    targets = pd.read_parquet(ensemble / "targets.parquet")
+    judged = targets[targets["rule_set"] == "sustainability"]
+    assert set(judged["period"]) == {"2025"} and len(judged) == 2 * len(SCENARIOS)
+    verdicts = {(r["attrs"]["data-indicator"], r["attrs"]["data-scenario"]): r["cells"] for r in page.tables["verdicts funds"]}
+    assert set(verdicts) == {(r.indicator, r.scenario) for r in judged.itertuples()}
+    for row in judged.itertuples():
+        cells = verdicts[row.indicator, row.scenario]
+        assert float(cells["median"]["data-value"]) == row.median
+        assert float(cells["probability"]["data-value"]) == row.probability
+        assert cells["verdict"]["text"].strip().endswith(row.verdict)
 
 
 def test_the_track_record_is_the_backtest_of_the_baseline_over_the_run(ensemble, default_report):
@@ -226,32 +238,29 @@ def test_a_run_folder_without_targets_parquet_still_gives_a_report_that_says_so(
     (copy / "report.html").unlink(missing_ok=True)
     text, page = report_of(copy)
     assert "targets.parquet is missing" in text
-    targets = pd.read_parquet(ensemble / "targets.parquet")
+    targets = pd.read_parquet(ensemble / "targets.parquet").query("rule_set == 'plan'")
     rows = {(r["attrs"]["data-indicator"], r["attrs"]["data-scenario"]): r["cells"] for r in page.tables["dashboard"]}
     assert all(float(rows[r.indicator, r.scenario]["median"]["data-value"]) == r.median for r in targets.itertuples())
 
 
-def test_a_changed_targets_file_is_pointed_out(ensemble, tmp_path):
+def test_a_changed_targets_file_is_pointed_out_and_text_from_the_folder_is_escaped(ensemble, tmp_path):
+    """A copied run folder whose targets.parquet was edited after the run, and
+    whose scenario description (from a user's file) holds markup: the page
+    says the file changed, and the markup stays text.  (One copy and one
+    report for both: each report takes seconds.)"""
+    import json
+
     copy = tmp_path / "copy"
     shutil.copytree(ensemble, copy)
     targets = pd.read_parquet(copy / "targets.parquet")
     targets.loc[0, "median"] += 1.0
     targets.to_parquet(copy / "targets.parquet", index=False)
-    text, _ = report_of(copy)
-    assert "does not match the checksum in manifest.json" in text
-
-
-def test_text_from_the_run_folder_is_escaped(ensemble, tmp_path):
-    """Scenario descriptions come from users' files: markup in them stays text."""
-    import json
-
-    copy = tmp_path / "copy"
-    shutil.copytree(ensemble, copy)
     manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
     manifest["scenarios"][0]["text"] = manifest["scenarios"][0]["text"].replace(
         'description = "', 'description = "<script>alert(1)</script> & ', 1)
     (copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     text, _ = report_of(copy)
+    assert "does not match the checksum in manifest.json" in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; " in text and "<script" not in text
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from sim.calibration import Calibration
+from sim.executors import LocalExecutor
 from sim.model import LabourModel
 from sim.scenario import load_scenario
 from sim.status import Status
@@ -44,21 +45,29 @@ FLOWS = ("new_urban_jobs", "vocational_training", "new_vocational_certificates",
 
 
 
+def _history(year: int, seed: int) -> dict:
+    """One replicate of the realised policy from end-`year`: its annual values
+    to 2022 and the share of residents from other provinces at end-2020."""
+    levers = load_scenario(REALISED).levers
+    model = LabourModel(seed=seed, scale=SCALE, policy=levers, calibration=Calibration.load(baseline_year=year))
+    model.run_until(parse_month("2020-12"))
+    residents = model.people.status != Status.ABSENT
+    share = np.count_nonzero(residents & ~model.people.local) / np.count_nonzero(residents)
+    model.run_until(parse_month("2022-12"))
+    return {(y, k): v for y, k, v in model.recorder.annual()} | {(2020, "other_province_share"): share}
+
+
 @pytest.fixture(scope="module")
 def histories():
-    levers = load_scenario(REALISED).levers
+    """Both histories, their replicates on two worker processes (the project's
+    local pool, one kernel thread each: at this scale a step is mostly
+    Python, which one process cannot spread over two cores)."""
+    tasks = {(year, seed): (year, seed) for year in (2015, 2020) for seed in SEEDS}
+    runs = dict(LocalExecutor(2).map(_history, tasks))
     values = {}
     for year in (2015, 2020):
-        calibration = Calibration.load(baseline_year=year)
-        runs = []
-        for seed in SEEDS:
-            model = LabourModel(seed=seed, scale=SCALE, policy=levers, calibration=calibration)
-            model.run_until(parse_month("2020-12"))
-            residents = model.people.status != Status.ABSENT
-            share = np.count_nonzero(residents & ~model.people.local) / np.count_nonzero(residents)
-            model.run_until(parse_month("2022-12"))
-            runs.append({(y, k): v for y, k, v in model.recorder.annual()} | {(2020, "other_province_share"): share})
-        values[year] = {key: np.array([run[key] for run in runs]) for key in runs[0]}
+        replicates = [runs[year, seed] for seed in SEEDS]
+        values[year] = {key: np.array([run[key] for run in replicates]) for key in replicates[0]}
     return values
 
 

@@ -51,6 +51,29 @@ def test_about_rules_and_verdict_thresholds():
     assert table.loc["minimum_wage_to_average_wage", "probability"] == pytest.approx(0.5)
 
 
+def test_sustainability_rules_are_judged_in_the_years_the_run_reaches():
+    from sim.targets import sustainability_rules, unjudged_rules
+
+    rules = {(r["indicator"], r["year"]): r for r in sustainability_rules()}
+    threshold = rules[("pension_fund_months", 2035)]["threshold"]
+    months = [threshold - 2, threshold, threshold + 5, threshold + 9]  # three of four meet >= threshold
+    rows = [("s", r, "2025", "pension_fund_months", 20.0) for r in range(4)]
+    rows += [("s", r, "2035", "pension_fund_months", v) for r, v in enumerate(months)]
+    table = target_table(frame_of(rows))
+    funds = table[(table["rule_set"] == "sustainability") & (table["indicator"] == "pension_fund_months")]
+    judged = funds.set_index("period")
+    assert judged.loc["2035", "probability"] == pytest.approx(0.75) and judged.loc["2035", "verdict"] == "at risk"
+    assert judged.loc["2035", "median"] == pytest.approx(threshold + 2.5)
+    assert judged.loc["2025", "probability"] == 1.0 and judged.loc["2025", "target"] == rules[("pension_fund_months", 2025)]["threshold"]
+    # The plan's targets keep their rule set and period.
+    plan = table[table["rule_set"] == "plan"]
+    assert set(plan["period"]) <= {"2025", "2021-2025"}
+    # A run to 2025 judges the 2025 rules only and names the others.
+    short = frame_of([row for row in rows if row[2] == "2025"])
+    assert set(target_table(short).query("rule_set == 'sustainability'")["period"]) == {"2025"}
+    assert {r["year"] for r in unjudged_rules(short)} == {2035}
+
+
 def test_paired_differences_use_the_same_replicate():
     rows = [("baseline", r, "2025", "employed", 100.0 + r) for r in range(3)]
     rows += [("plan", r, "2025", "employed", 110.0 + 2 * r) for r in range(3)]  # differences 10, 11, 12

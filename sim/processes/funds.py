@@ -72,19 +72,23 @@ SUMS = ("employer_pension", "individual_pension", "flexible_pension", "unemploym
         "benefits_paid", "pension_contributors", "pensioners", "benefit_recipients", "new_pensions")
 
 
-def contribution_base(wage, average_monthly: float, floor_share: float, ceiling_share: float, reporting: float = 1.0):
+@numba.njit(cache=True)
+def contribution_base(wage, average_monthly, floor_share, ceiling_share, reporting=1.0):
     """The contribution base: the reported wage clipped to `floor_share` and
     `ceiling_share` of last year's social average monthly wage
-    (国办发〔2019〕13号: 60% and 300%)."""
-    return np.clip(np.asarray(wage, dtype=np.float64) * reporting, floor_share * average_monthly, ceiling_share * average_monthly)
+    (国办发〔2019〕13号: 60% and 300%).  Scalars or arrays; the month's pass
+    calls it per row."""
+    return np.minimum(np.maximum(wage * reporting, floor_share * average_monthly), ceiling_share * average_monthly)
 
 
-def new_pension(months, relative_wage, average_monthly: float):
+@numba.njit(cache=True)
+def new_pension(months, relative_wage, average_monthly):
     """Monthly pension at retirement (国发〔2005〕38号): basic pension
     average x (1 + indexed wage) / 2 x 1% per year, plus the personal account
-    (8% of the base each month contributed) over the divisor 139."""
-    months = np.asarray(months, dtype=np.float64)
-    relative = np.clip(np.asarray(relative_wage, dtype=np.float64), 0.6, 3.0)
+    (8% of the base each month contributed) over the divisor 139.  The
+    indexed wage is clipped to the base's bounds, 0.6-3.  Scalars or arrays;
+    the month's pass calls it per row."""
+    relative = np.minimum(np.maximum(relative_wage, 0.6), 3.0)
     basic = average_monthly * (1.0 + relative) / 2.0 * BASIC_PER_YEAR * months / 12.0
     personal = ACCOUNT_RATE * relative * average_monthly * months / ACCOUNT_DIVISOR_60
     return basic + personal
@@ -100,10 +104,12 @@ def _benefit_months(contributed: int) -> int:
 
 @numba.njit(cache=True, parallel=True)
 def _month(status, wage, tier, pension_employee, pension_retiree, unemployment_insured, contribution_months, pension,
-           benefit_left, average_monthly, floor, ceiling, reporting, flexible_base, rates, indexation, benefits_by_tier):
+           benefit_left, average_monthly, floor_share, ceiling_share, reporting, flexible_base, rates, indexation,
+           benefits_by_tier, write=True):
     """One pass over the rows: contributions, pensions and benefits paid, and
     the state they change (months contributed, pensions set and indexed,
-    benefit months).  rates: employer and individual pension, employer and
+    benefit months; left as they are when `write` is false, to read the
+    opening accounts).  rates: employer and individual pension, employer and
     individual unemployment.  Returns the chunks' sums of SUMS (whole chunks
     of BLOCK_ROWS, so the result does not depend on the number of threads)."""
     n = len(status)
@@ -118,38 +124,43 @@ def _month(status, wage, tier, pension_employee, pension_retiree, unemployment_i
                 continue
             if pension_retiree[i]:
                 if pension[i] == 0.0:  # retired this month: the pension is set
-                    relative = min(max(wage[i] / average_monthly, 0.6), 3.0)
-                    months = contribution_months[i]
-                    pension[i] = np.float32(average_monthly * (1.0 + relative) / 2.0 * BASIC_PER_YEAR * months / 12.0
-                                            + ACCOUNT_RATE * relative * average_monthly * months / ACCOUNT_DIVISOR_60)
+                    paid = np.float32(new_pension(float(contribution_months[i]), wage[i] / average_monthly,
+                                                  average_monthly))
                     acc[9] += 1.0
                 else:
-                    pension[i] = np.float32(pension[i] * indexation)
-                acc[4] += pension[i]
+                    paid = np.float32(pension[i] * indexation)
+                if write:
+                    pension[i] = paid
+                acc[4] += paid
                 acc[7] += 1.0
                 continue
+            contributed = contribution_months[i]
             if pension_employee[i]:
                 if s == Status.UNIT:
-                    base = min(max(wage[i] * reporting, floor), ceiling)
+                    base = contribution_base(float(wage[i]), average_monthly, floor_share, ceiling_share, reporting)
                     acc[0] += er_pe * base
                     acc[1] += ee_pe * base
                     acc[6] += 1.0
-                    contribution_months[i] = min(contribution_months[i] + 1, 32767)
+                    contributed = min(contributed + 1, 32767)
                     if unemployment_insured[i]:
                         acc[3] += (er_ui + ee_ui) * base
                 elif (s == Status.SELF) | (s == Status.FLEX):
                     acc[2] += FLEXIBLE_RATE * flexible_base
                     acc[6] += 1.0
-                    contribution_months[i] = min(contribution_months[i] + 1, 32767)
+                    contributed = min(contributed + 1, 32767)
+            left = benefit_left[i]
             if s == Status.UNEMP:
-                if unemployment_insured[i] & (benefit_left[i] == 0):  # lost an insured job this month
-                    benefit_left[i] = _benefit_months(contribution_months[i])
-                if benefit_left[i] > 0:
+                if unemployment_insured[i] & (left == 0):  # lost an insured job this month
+                    left = _benefit_months(contributed)
+                if left > 0:
                     acc[5] += benefits_by_tier[tier[i]]
                     acc[8] += 1.0
-                    benefit_left[i] -= 1
+                    left -= 1
             else:
-                benefit_left[i] = 0
+                left = 0
+            if write:
+                contribution_months[i] = contributed
+                benefit_left[i] = left
         partial[chunk] = acc
     return partial.sum(axis=0)
 
@@ -221,15 +232,12 @@ class Funds(Process):
         opening accounts are read from the built population)."""
         model, people, policy = self.model, self.model.people, self.model.policy
         average = float(model.annual_average_wage[month // 12 - 1]) / 12.0
-        floor, ceiling = policy.contribution_base_floor * average, policy.contribution_base_ceiling * average
         reporting = min(1.0, self.param("base_reporting") * policy.base_compliance)
         benefits = (self.param("benefit_share_of_minimum") * model.minimum_wage).astype(np.float64)
-        state = (people.contribution_months, people.pension, people.benefit_left)
-        if dry:
-            state = tuple(column.copy() for column in state)
         sums = _month(people.status, people.wage, people.tier, people.pension_employee, people.pension_retiree,
-                      people.unemployment_insured, *state, average, floor, ceiling, reporting,
-                      self.param("flexible_base_share") * average, self._rates(), indexation, benefits)
+                      people.unemployment_insured, people.contribution_months, people.pension, people.benefit_left,
+                      average, policy.contribution_base_floor, policy.contribution_base_ceiling, reporting, self.param("flexible_base_share") * average, self._rates(),
+                      indexation, benefits, not dry)
         return dict(zip(SUMS, (float(v) for v in sums)))
 
     def step(self, month: int) -> None:
