@@ -194,21 +194,30 @@ def targets(run_dir, fmt, wide):
 @click.option("--year", "years", type=int, multiple=True, default=(2025,), show_default=True, help="Year(s) to compare; repeat the option.")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
               help="table for reading, csv or json for other tools (every column), markdown for documents.")
+@click.option("--by", "by", type=click.Choice(["indicator", "group"]), default="indicator", show_default=True,
+              help="indicator: every indicator; group: employment and mean work income by group of the employed "
+                   "(age, registration, residence, education), each partition adding up to the total.")
 @WIDE
-def compare(run_dirs, baseline, years, fmt, wide):
+def compare(run_dirs, baseline, years, fmt, by, wide):
     """Scenarios side by side with their paired difference against the baseline."""
     import pandas as pd
 
-    from .targets import (FEW_REPLICATES, compare_table, load_run, narrow_compare, render, render_blocks,
-                          uncertainty_mode)
+    from .targets import (FEW_REPLICATES, compare_table, group_effects, load_run, narrow_compare, narrow_groups,
+                          render, render_blocks, uncertainty_mode)
 
     try:
         frame = pd.concat([load_run(d) for d in run_dirs], ignore_index=True)
         table = compare_table(frame, baseline, list(years))
+        if by == "group":
+            table = group_effects(table)
+            if table.empty:
+                raise InputError("the run(s) have no employment by group: they were made before it was recorded; "
+                                 "run them again", key="--by")
     except InputError as err:
         raise BadInput(str(err)) from None
     if fmt == "table" and not wide:
-        click.echo(render_blocks(narrow_compare(table), f"against {baseline}: "))
+        narrow = narrow_groups(table) if by == "group" else narrow_compare(table)
+        click.echo(render_blocks(narrow, f"against {baseline}: "))
     else:
         click.echo(render(table, fmt))
     if fmt == "table" and len(table):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from .distribution import DEFINITIONS, snapshot_parts
 from .kernels import BLOCK_ROWS
 from .status import Status
 
@@ -209,7 +210,11 @@ FUND_INDICATORS = (
           "Job seekers drawing unemployment benefit (insured job losers with a year of contributions, for 12-24 "
           "months)."),
 )
-INDICATORS = INDICATORS + FUND_INDICATORS
+# Who gains (sim/distribution.py): yearly, from the December state.
+DISTRIBUTION_INDICATORS = tuple(
+    Indicator(id_, unit, kind, definition, value, lambda months, value=value: value(months[-1]))
+    for id_, _, _, unit, kind, definition, value in DEFINITIONS)
+INDICATORS = INDICATORS + FUND_INDICATORS + DISTRIBUTION_INDICATORS
 BY_ID = {indicator.id: indicator for indicator in INDICATORS}
 
 
@@ -285,6 +290,7 @@ def count_parts(model) -> Parts:
         **model.fund_state,  # sim/processes/funds.py
         "minimum_wage": float(model.minimum_wage[0]),
         "previous_average_wage": float(model.annual_average_wage[model.month // 12 - 1]),
+        **(snapshot_parts(model) if model.month % 12 == 11 else {}),  # the yearly distribution, in December
     }
 
 

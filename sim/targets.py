@@ -61,8 +61,10 @@ def indicator_names() -> dict[str, tuple[str, str, str]]:
     """id -> (Chinese name, English name, unit) for every indicator a run writes."""
     from .indicators import BY_ID
 
+    from .distribution import NAMES as DISTRIBUTION_NAMES
+
     names = {row["id"]: (row["name_zh"], row["name_en"], row["unit"]) for row in plan_indicators()}
-    for key, (zh, en) in EXTRA_NAMES.items():
+    for key, (zh, en) in (EXTRA_NAMES | DISTRIBUTION_NAMES).items():
         names[key] = (zh, en, BY_ID[key].unit)
     return names
 
@@ -360,6 +362,52 @@ def narrow_compare(table: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
             "difference": [f"{d:+,.2f} pp" if pp else f"{d:+,.1f}" for d, pp in zip(rows["difference"], points)],
             "5-95%": [_interval(a, b, " pp" if pp else "") for a, b, pp in zip(rows["difference_p05"], rows["difference_p95"], points)]})
         blocks.append((scenario, shown.reset_index(drop=True)))
+    return blocks
+
+
+def group_effects(table: pd.DataFrame) -> pd.DataFrame:
+    """Who gains, from a comparison table (`compare_table`): per scenario, year
+    and group of the employed (sim.distribution.GROUPS), the paired difference
+    in employment and in mean work income against the baseline; each
+    partition's groups add up to the total row."""
+    from .distribution import DIMENSION_OF, GROUP_IDS, LABELS
+
+    rows = []
+    keyed = table.set_index(["scenario", "period", "indicator"])
+    for (scenario, period), _ in table.groupby(["scenario", "period"], sort=False):
+        recorded = [g for g in GROUP_IDS if (scenario, period, f"employed_{g}") in keyed.index]
+        if not recorded or (scenario, period, "employed") not in keyed.index:
+            continue  # a run from before the groups were recorded, or a 2021-2025 total
+        for group in ("all", *recorded):
+            jobs = keyed.loc[(scenario, period, "employed" if group == "all" else f"employed_{group}")]
+            income = keyed.loc[(scenario, period, "average_wage" if group == "all" else f"income_{group}")] \
+                if group != "all" else None
+            rows.append({
+                "scenario": scenario, "period": period, "dimension": DIMENSION_OF.get(group, "total"),
+                "group": group, "name_en": "all employed" if group == "all" else LABELS[group],
+                "employed": jobs["median"], "employed_difference": jobs["difference"],
+                "employed_difference_p05": jobs["difference_p05"], "employed_difference_p95": jobs["difference_p95"],
+                "income": np.nan if income is None else income["median"],
+                "income_difference": np.nan if income is None else income["difference"],
+                "income_difference_p05": np.nan if income is None else income["difference_p05"],
+                "income_difference_p95": np.nan if income is None else income["difference_p95"],
+                "replicates": jobs["replicates"]})
+    return pd.DataFrame(rows)
+
+
+def narrow_groups(table: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """Per scenario and year, the group effects in under 100 columns."""
+    blocks = []
+    for (scenario, period), rows in table.groupby(["scenario", "period"], sort=False):
+        shown = pd.DataFrame({
+            "group": [_clip(n, 30) for n in rows["name_en"]],
+            "employed": rows["employed"],
+            "difference": [f"{d:+,.1f}" for d in rows["employed_difference"]],
+            "5-95%": [_interval(a, b) for a, b in zip(rows["employed_difference_p05"], rows["employed_difference_p95"])],
+            "income diff.": ["-" if d != d else f"{d:+,.0f}" for d in rows["income_difference"]],
+            "income 5-95%": ["-" if a != a else _interval(a, b)
+                             for a, b in zip(rows["income_difference_p05"], rows["income_difference_p95"])]})
+        blocks.append((f"{scenario} in {period} (employed: 万人; work income: yuan a month)", shown.reset_index(drop=True)))
     return blocks
 
 

@@ -165,9 +165,17 @@ def test_minimum_wage_lever_raises_wages_and_costs_low_wage_jobs():
         results[scenario.name] = (annual(model, "average_wage", 2025), np.mean([m["end"] for m in model.ledger]),
                                   int((~model.firms.complies_min_wage & model.firms.alive).sum()))
         results[scenario.name] += (float(model.firm_sizes().sum()),)
+        results[scenario.name] += ({key: annual(model, key, 2025) for key in
+                                    ("wage_p10_unit", "wage_p50_unit", "minimum_wage_bite", "kaitz_index")},)
     assert results["minimum_wage_40"][0] > results["baseline"][0]  # higher wages
     assert results["minimum_wage_40"][2] > results["baseline"][2]  # more firms evading
     assert results["minimum_wage_40"][3] < results["baseline"][3]  # fewer unit jobs
+    # Who gains (issue 16): the bottom of the distribution rises, more are paid near the minimum, the median does not fall.
+    high, low = results["minimum_wage_40"][4], results["baseline"][4]
+    assert high["wage_p10_unit"] > 1.05 * low["wage_p10_unit"]
+    assert high["minimum_wage_bite"] > 2 * low["minimum_wage_bite"]
+    assert high["kaitz_index"] > low["kaitz_index"] + 3
+    assert high["wage_p50_unit"] >= low["wage_p50_unit"]
 
 
 def test_scenario_show_prints_the_minimum_wage_as_a_scenario_file_writes_it(tmp_path):

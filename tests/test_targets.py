@@ -1,5 +1,6 @@
 """The target verdict and comparisons against hand-computed cases, and ensembles."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -117,6 +118,34 @@ def test_targets_and_compare_commands(tmp_path):
     assert twice.returncode == 2 and "appears in more than one of the runs" in twice.stderr
     missing = subprocess.run(cli + ["targets", str(tmp_path)], capture_output=True, text=True)
     assert missing.returncode == 2 and "indicators.parquet is missing" in missing.stderr and "Traceback" not in missing.stderr
+    # Who gains: the plan's paired effect on employment by group; each partition of the employed adds up,
+    # replicate by replicate, to the total effect (so the medians of the groups come near it).
+    from sim.distribution import GROUPS
+
+    groups = subprocess.run(cli + ["compare", str(folder), "--by", "group", "--format", "json"], capture_output=True, text=True)
+    assert groups.returncode == 0, groups.stderr
+    effects = pd.DataFrame(json.loads(groups.stdout)).set_index("group")
+    table = compare_table(pd.read_parquet(folder / "indicators.parquet"), "baseline", [2025]).set_index("indicator")
+    assert effects.loc["all", "employed_difference"] == pytest.approx(table.loc["employed", "difference"])
+    assert effects.loc["migrant", "income_difference"] == pytest.approx(table.loc["income_migrant", "difference"])
+    assert set(effects.index) == {"all"} | {g for _, ids, _, _ in GROUPS for g in ids}
+    frame = pd.read_parquet(folder / "indicators.parquet")
+    paired = frame[frame["period"] == "2025"].pivot_table(index="replicate", columns=["indicator", "scenario"], values="value")
+    for _, ids, _, _ in GROUPS:
+        by_group = sum(paired[f"employed_{g}", "plan"] - paired[f"employed_{g}", "baseline"] for g in ids)
+        assert np.allclose(by_group, paired["employed", "plan"] - paired["employed", "baseline"], rtol=1e-9, atol=1e-9)
+    shown = subprocess.run(cli + ["compare", str(folder), "--by", "group"], capture_output=True, text=True)
+    assert shown.returncode == 0 and "registered in another provinc" in shown.stdout
+    older = tmp_path / "older"
+    older.mkdir()
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    stored = pq.read_table(folder / "indicators.parquet")
+    kept = pc.invert(pc.or_(pc.starts_with(stored["indicator"], "employed_"), pc.starts_with(stored["indicator"], "income_")))
+    pq.write_table(stored.filter(kept), older / "indicators.parquet")  # a run from before the groups were recorded
+    old = subprocess.run(cli + ["compare", str(older), "--by", "group"], capture_output=True, text=True)
+    assert old.returncode == 2 and "no employment by group" in old.stderr and "Traceback" not in old.stderr
 
 
 def test_terminal_tables_fit_100_columns_and_speak_in_words(tmp_path):
