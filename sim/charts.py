@@ -177,6 +177,47 @@ def comparison_chart(panels: list[ComparisonPanel], styles: dict[str, dict], col
     return figure
 
 
+@dataclass
+class Series:
+    label: str
+    x: list[float]
+    y: list[float]
+    style: dict  # colour, line style and marker, as scenario_styles gives
+
+
+@dataclass
+class LinePanel:
+    title: str
+    x_label: str
+    unit: str
+    series: list[Series]
+    x_ticks: list[tuple[float, str]] = field(default_factory=list)
+
+
+def line_panels(panels: list[LinePanel], columns: int = 2) -> Figure:
+    """Small panels of lines with markers (quantiles of the wage distribution,
+    the bite by tier): one line per scenario and year, styled per scenario."""
+    rows = -(-len(panels) // columns)
+    with rc_context(STYLE):
+        figure = Figure(figsize=(9.0, 3.0 * rows + 0.4), layout="constrained")
+        grid = figure.subplots(rows, columns, squeeze=False)
+        for axes, panel in zip(grid.flat, panels):
+            for series in panel.series:
+                axes.plot(series.x, series.y, label=series.label, color=series.style["color"],
+                          linestyle=series.style["linestyle"], marker=series.style["marker"], markersize=4, linewidth=1.4)
+            axes.set_title(panel.title, loc="left", fontsize=9)
+            axes.set_xlabel(panel.x_label)
+            axes.set_ylabel(panel.unit)
+            if panel.x_ticks:
+                axes.set_xticks([x for x, _ in panel.x_ticks], [label for _, label in panel.x_ticks])
+            axes.ticklabel_format(axis="y", useOffset=False, style="plain")
+        for axes in list(grid.flat)[len(panels):]:
+            axes.set_visible(False)
+        handles, labels = grid.flat[0].get_legend_handles_labels()
+        figure.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4), fontsize=8)
+    return figure
+
+
 def verdict_matrix(indicators: list[str], scenarios: list[str], cells: dict[tuple[str, str], tuple[str, float]]) -> Figure:
     """Indicators x scenarios: each cell coloured by verdict with its symbol, word
     and probability; a missing cell is left white with a dash."""

@@ -213,6 +213,7 @@ def build_report(run: RunFolder, scenarios: list[str] | None = None, baseline: s
         figures["comparison"] = charts.comparison_chart(comparison["panels"], styles)
 
     funds = _funds(frame, bands, chosen, baseline, names, styles, figures, run.targets)
+    who_gains = _who_gains(frame, chosen, baseline, names, styles, figures)
 
     context = {
         "run": _run_facts(run, chosen, replicates, last_period, draws),
@@ -226,6 +227,7 @@ def build_report(run: RunFolder, scenarios: list[str] | None = None, baseline: s
         "fans": fans,
         "comparison": comparison,
         "funds": funds,
+        "who_gains": who_gains,
         "sensitivity": [_sensitivity(sweep, plans, names) for sweep in run.sweeps],
         "track_record": _track_record(frame, points, baseline or chosen[0], names),
         "thresholds": {"met": f"{MET:.0%}", "at_risk": f"{AT_RISK:.0%}"},
@@ -475,6 +477,80 @@ def _funds(frame: pd.DataFrame, bands: dict, chosen: list[str], baseline: str | 
     if panels:
         figures["funds_comparison"] = charts.comparison_chart(panels, styles)
     section["year"] = year
+    return section
+
+
+# The distribution table of the "who gains" section: urban unit employees.
+DISTRIBUTION_ROWS = ("wage_p10_unit", "wage_p50_unit", "wage_p90_unit", "wage_p90_p10_unit", "wage_p50_p10_unit",
+                     "wage_gini_unit", "low_pay_share_unit", "middle_band_share_unit", "minimum_wage_bite", "kaitz_index",
+                     "wage_gini_employed", "low_pay_share_employed")
+
+
+def _who_gains(frame: pd.DataFrame, chosen: list[str], baseline: str | None, names: dict, styles: dict,
+               figures: dict) -> dict | None:
+    """The "who gains" section (sim/distribution.py): the wage quantiles at the
+    start and in the last full year per scenario, the minimum wage's bite by
+    tier, the distribution's summary table, and each scenario's paired effect
+    on employment and work income by group against the baseline."""
+    from .distribution import DEFINITIONS, GROUP_IDS, LABELS, POPULATIONS, QUANTILES, TIERS
+    from .targets import group_effects
+
+    annual = frame[(frame["period"].str.len() == 4) & frame["indicator"].isin([row[0] for row in DEFINITIONS])]
+    if annual.empty:
+        return None  # a run folder from before the distribution was recorded
+    years = sorted(set(annual["period"]))
+    first, last = years[0], years[-1]
+    values = annual[annual["period"].isin([first, last])].groupby(["scenario", "period", "indicator"])["value"].median()
+    quantile_keys = {name: [f"wage_p{q}_{name}" for q in QUANTILES] for name in POPULATIONS}
+
+    def series_of(keys, x, scenario, period, label, style):
+        y = [values.get((scenario, period, key), np.nan) for key in keys]
+        return charts.Series(label, x, y, style)
+
+    start_style = {"color": charts.HISTORY_COLOUR, "linestyle": ":", "marker": "s"}
+    panels = []
+    for name, who in POPULATIONS.items():
+        series = [series_of(quantile_keys[name], list(QUANTILES), chosen[0], first, f"{first} (start)", start_style)]
+        series += [series_of(quantile_keys[name], list(QUANTILES), s, last, f"{s} {last}", styles[s]) for s in chosen]
+        panels.append(charts.LinePanel(f"Wage percentiles, {who}", "percentile", "yuan a month", series,
+                                       [(q, f"P{q}") for q in QUANTILES]))
+    tiers = [f"minimum_wage_bite_tier{t}" for t in range(1, TIERS + 1)]
+    series = [series_of(tiers, list(range(1, TIERS + 1)), chosen[0], first, f"{first} (start)", start_style)]
+    series += [series_of(tiers, list(range(1, TIERS + 1)), s, last, f"{s} {last}", styles[s]) for s in chosen]
+    panels.append(charts.LinePanel("Paid at most 5% above the minimum, by tier", "minimum-wage tier", "%", series,
+                                   [(t, str(t)) for t in range(1, TIERS + 1)]))
+    figures["wage_distribution"] = charts.line_panels(panels)
+
+    rows = []
+    for key in DISTRIBUTION_ROWS:
+        zh, en, unit = names[key]
+        rows.append({"id": key, "name_zh": zh, "name_en": en, "unit": unit,
+                     "start": _cell(values.get((chosen[0], first, key), np.nan)),
+                     "cells": [{"scenario": s, "value": _cell(values.get((s, last, key), np.nan))} for s in chosen]})
+    section = {"first": first, "last": last, "rows": rows, "groups": [], "baseline": baseline}
+    group_keys = [f"{kind}_{g}" for g in GROUP_IDS for kind in ("employed", "income")] + ["employed", "average_wage"]
+    chosen_frame = frame[frame["indicator"].isin(group_keys)]
+    if baseline is None or len(chosen) < 2 or chosen_frame.empty:
+        return section
+    effects = group_effects(compare_table(chosen_frame, baseline, [int(last)]))
+    if effects.empty:
+        return section
+    group_panels = []
+    for group in ("all", *GROUP_IDS):
+        chosen_rows = effects[effects["group"] == group]
+        if chosen_rows.empty:
+            continue
+        whiskers = [charts.Whisker(r.scenario, r.employed_difference, r.employed_difference_p05,
+                                   r.employed_difference_p95) for r in chosen_rows.itertuples()]
+        group_panels.append(charts.ComparisonPanel(LABELS.get(group, "all employed"), "10k persons", whiskers))
+        for r in chosen_rows.itertuples():
+            section["groups"].append({
+                "group": group, "dimension": r.dimension, "name_en": r.name_en, "scenario": r.scenario,
+                "employed": _cell(r.employed), "difference": _cell(r.employed_difference),
+                "p05": _cell(r.employed_difference_p05), "p95": _cell(r.employed_difference_p95),
+                "income_difference": _cell(r.income_difference), "income_p05": _cell(r.income_difference_p05),
+                "income_p95": _cell(r.income_difference_p95), "interval": r.replicates > 1})
+    figures["group_effects"] = charts.comparison_chart(group_panels, styles)
     return section
 
 

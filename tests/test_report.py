@@ -168,6 +168,27 @@ def test_the_funds_section_shows_each_fund_and_the_paired_difference_in_the_last
         assert cells["verdict"]["text"].strip().endswith(row.verdict)
 
 
+def test_the_who_gains_section_shows_the_distribution_and_the_group_effects(ensemble, default_report):
+    from sim.report import DISTRIBUTION_ROWS
+    from sim.targets import group_effects
+
+    text, page = default_report
+    assert "Who gains?" in text and "wage_distribution" not in page.figures  # one figure, no fan
+    frame = pd.read_parquet(ensemble / "indicators.parquet")
+    medians = frame.groupby(["scenario", "period", "indicator"])["value"].median()
+    rows = {r["attrs"]["data-indicator"]: r["cells"] for r in page.tables["distribution"]}
+    assert list(rows) == list(DISTRIBUTION_ROWS)
+    for key, cells in rows.items():
+        assert float(cells["start"]["data-value"]) == pytest.approx(medians["baseline", "2020", key])
+        for name in SCENARIOS:
+            assert float(cells[name]["data-value"]) == pytest.approx(medians[name, "2025", key])
+    effects = group_effects(compare_table(frame, "baseline", [2025])).set_index(["group", "scenario"])
+    shown = {(r["attrs"]["data-indicator"], r["attrs"]["data-scenario"]): r["cells"] for r in page.tables["groups"]}
+    assert set(shown) == set(effects.index)
+    for key, cells in shown.items():
+        assert float(cells["difference"]["data-value"]) == pytest.approx(effects.loc[key, "employed_difference"])
+
+
 def test_the_track_record_is_the_backtest_of_the_baseline_over_the_run(ensemble, default_report):
     from sim.backtest import backtest_table, read_observed
 
@@ -196,8 +217,9 @@ def test_the_page_loads_nothing_from_outside_and_its_figures_are_svg(default_rep
     for src in page.images:
         root = ElementTree.fromstring(base64.b64decode(src.split(",", 1)[1]))
         assert root.tag.endswith("svg")
-    # One fan chart per indicator and fund shown, the verdict overview and the two comparisons.
-    assert len(page.images) == len(page.figures) + 3
+    # One fan chart per indicator and fund shown, the verdict overview, the two comparisons, the wage
+    # distribution and the group effects.
+    assert len(page.images) == len(page.figures) + 5
 
 
 def test_the_same_run_gives_the_same_report_and_the_pngs_match_the_figures(ensemble, default_report, tmp_path):
