@@ -63,6 +63,9 @@ LEVERS = {
               "start-up loans and training: job seekers starting a business (matching)", "专栏3 04 3万 loans + 3万 trainees a year"),
         Lever("collective_bargaining", float, 0.0, 1.0, None, "share of employees in firms that bargain",
               "wage growth in covered firms and fewer wage disputes (wages, labour relations)", "专栏11 03 collective bargaining"),
+        Lever("wage_guideline", float, -0.1, 0.3, None, "recommended nominal raise a year (基准线)",
+              "January raises of unit employees move towards the guideline by `wages.guideline_pass_through` (wages); "
+              "default none: raises follow the macro wage growth", "七 工资指导线 (wage guideline)"),
         Lever("contribution_base_floor", float, 0.3, 1.0, 0.6, "share of last year's social average wage",
               "lowest contribution base (funds)", "四(四) contribution bases: the 60% floor of 国办发〔2019〕13号"),
         Lever("contribution_base_ceiling", float, 1.0, 5.0, 3.0, "share of last year's social average wage",

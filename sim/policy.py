@@ -48,6 +48,7 @@ class Policy:
     graduate_placement: float = 0.0  # monthly share of job-seeking graduates placed
     startup_support: float = 0.0  # extra business start-ups of job seekers, 10k persons a year
     collective_bargaining: float | None = None  # share of employees covered; None: the 2020 coverage
+    wage_guideline: float | None = None  # recommended raise a year; None: raises follow the macro wage growth
     contribution_base_floor: float = 0.6  # share of last year's social average wage
     contribution_base_ceiling: float = 3.0
     base_compliance: float = 1.0  # x 2020 share of wages reported as the base

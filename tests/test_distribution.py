@@ -88,3 +88,38 @@ def test_group_effects_add_up_to_the_total_effect(small_run):
         total = annual[(year, "employed")]
         for _, ids, _, _ in d.GROUPS:
             assert sum(annual[(year, f"employed_{g}")] for g in ids) == pytest.approx(total, rel=1e-9)
+
+
+def test_spillovers_raise_wages_just_above_a_new_minimum_and_not_far_above():
+    """With `wages.minimum_wage_spillover`, the 2021-08 minimum-wage rise lifts
+    complying firms' wages between the new minimum and the reach above it, by
+    part of the rise; wages far above do not move, and with 0 nothing changes."""
+    from sim.calibration import Calibration
+    from sim.model import LabourModel
+    from sim.scenario import load_scenario
+    from sim.timeline import parse_month
+    from pathlib import Path
+
+    levers = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "realised.toml").levers
+    wages = {}
+    for share in (0.0, 0.4):
+        calibration = Calibration.load().with_parameters({"wages.minimum_wage_spillover": share})
+        model = LabourModel(seed=4, scale=2000, policy=levers, calibration=calibration)
+        model.run_until(parse_month("2021-07"))
+        before = model.people.wage.copy()
+        old = model.minimum_wage.copy()
+        model.run_until(parse_month("2021-08"))  # the realised rise: 2,010 -> 2,280 in tier 1
+        wages[share] = (before, model.people.wage.copy(), old, model.minimum_wage.copy(), model)
+    before, after_off, old, new, model = wages[0.0]
+    _, after_on, _, _, _ = wages[0.4]
+    assert np.all(new >= old) and new[0] > old[0]
+    people = model.people
+    unit = (people.status == Status.UNIT) & model.firms.complies_min_wage[people.firm]
+    floor = new[people.tier].astype(np.float64)
+    just_above = unit & (after_off >= floor * 1.02) & (after_off < floor * 1.15)
+    far_above = unit & (after_off > floor * 1.5)
+    gain = after_on.astype(np.float64) - after_off
+    rise = (new - old)[people.tier]
+    assert just_above.sum() > 10
+    assert np.all(gain[just_above] > 0) and np.all(gain[just_above] <= 0.4 * rise[just_above] + 0.01)
+    assert np.all(gain[far_above] == 0)

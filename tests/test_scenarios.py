@@ -100,6 +100,7 @@ LEVER_EFFECTS = {
     "graduate_placement": (0.3, "surveyed_unemployment_rate", -1, 2023),
     "startup_support": (20.0, "surveyed_unemployment_rate", -1, 2023),
     "collective_bargaining": (1.0, "average_wage", +1, 2023),
+    "wage_guideline": (0.15, "average_wage", +1, 2023),
     "contribution_base_floor": (0.9, "pension_fund_contributions", +1, 2021),
     "contribution_base_ceiling": (1.2, "pension_fund_contributions", -1, 2021),
     "base_compliance": (1.3, "pension_fund_contributions", +1, 2021),

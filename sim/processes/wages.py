@@ -13,7 +13,11 @@ run from 2015 put non-private wages 4% below and private wages 5% above the
 the minimum-wage tiers each month from its policy; employees of firms that
 comply are paid at least their tier's minimum.  When the minimum rises, firms
 whose wage bill it raises cut the employment they want and some stop
-complying (the low-wage employment and compliance effects of the lever).
+complying (the low-wage employment and compliance effects of the lever),
+and, with `minimum_wage_spillover`, wages just above the new minimum rise by
+part of the rise (spillovers).  A scenario's `wage_guideline` (工资指导线, a
+recommended raise a year) moves unit employees' January raises towards it by
+`guideline_pass_through`.
 """
 
 import numba
@@ -115,12 +119,17 @@ class Wages(Process):
             non_private = (firm >= 0) & model.firms.non_private[np.maximum(firm, 0)]
             sd = self.param("raise_sd")
             raise_ = self.rng(month, "raise").normal(0.0, sd, len(earners)) + np.log1p(growth)[non_private.astype(np.int8)] - sd * sd / 2.0
+            guideline = model.policy.wage_guideline
+            if guideline is not None:  # unit employees' raises move towards the guideline
+                toward = self.param("guideline_pass_through") * (np.log1p(guideline) - np.log1p(growth)[non_private.astype(np.int8)])
+                raise_ += np.where(firm >= 0, toward, 0.0)
             raise_ += self.param("bargaining_premium") * self._bargaining_cover(earners)
             people.wage[earners] *= np.exp(raise_).astype(np.float32)
         previous = model.minimum_wage.copy()
         model.government.set_minimum_wage(month)
         if np.any(model.minimum_wage > previous):
             self._respond_to_minimum_wage(month)
+            self._spill_over(previous)
         model.flows["raised_to_minimum"] += _raise_all_to_minimum(
             people.status, people.firm, people.tier, people.wage, model.firms.complies_min_wage,
             model.minimum_wage.astype(np.float32))
@@ -141,6 +150,25 @@ class Wages(Process):
         evades = firms.complies_min_wage & (self.rng(month, "evasion").random(firms.n) < self.param("minimum_wage_evasion") * rise)
         firms.complies_min_wage[evades] = False
         model.flows["firms_evading_minimum_wage"] += int(np.count_nonzero(evades))
+
+    def _spill_over(self, previous: np.ndarray) -> None:
+        """Spillovers of a minimum-wage rise: employees of complying firms paid
+        from the new minimum of their tier up to `minimum_wage_spillover_reach`
+        above it get `minimum_wage_spillover` of the rise, tapering linearly
+        to nothing at the reach (wages below the new minimum are raised to it
+        by the floor).  Off when the spillover is 0."""
+        share = self.param("minimum_wage_spillover")
+        if share <= 0.0:
+            return
+        model, people = self.model, self.model.people
+        employees = rows_with_status(people.status, Status.UNIT)
+        tier = people.tier[employees]
+        new, rise = model.minimum_wage[tier].astype(np.float64), (model.minimum_wage - previous)[tier].astype(np.float64)
+        reach = self.param("minimum_wage_spillover_reach") * new
+        wage = people.wage[employees].astype(np.float64)
+        taper = np.clip(1.0 - (wage - new) / reach, 0.0, 1.0) * (wage >= new)
+        taper *= model.firms.complies_min_wage[people.firm[employees]]
+        people.wage[employees] = (wage + share * rise * taper).astype(np.float32)
 
     def _bargaining_cover(self, earners: np.ndarray) -> np.ndarray:
         """1 for unit employees of firms under collective bargaining, else 0."""
