@@ -62,6 +62,9 @@ GROUPS = (
 GROUP_IDS = tuple(group for _, ids, _, _ in GROUPS for group in ids)
 DIMENSION_OF = {group: dimension for dimension, ids, _, _ in GROUPS for group in ids}
 LABELS = {group: label for _, ids, labels, _ in GROUPS for group, label in zip(ids, labels)}
+# The pass below writes the groups at fixed positions: age 0-2, registration 3-4, residence 5-6, education 7-9.
+assert GROUP_IDS == ("young", "prime_age", "older", "migrant", "local", "rural", "urban", "low_education",
+                     "secondary_education", "college")
 
 
 @numba.njit(cache=True, parallel=True)
@@ -112,11 +115,6 @@ def _snapshot(status, urban, age_m, local, edu, tier, sector, wage, minimum):
             groups[s, 0, education] += 1
             groups[s, 1, education] += fen
     return counts.sum(axis=0), sums.sum(axis=0), near.sum(axis=0), groups.sum(axis=0)
-
-
-def bin_edges() -> np.ndarray:
-    """Log-wage edges of the inner bins (INNER_BINS + 1 values)."""
-    return LOG_LOW + BIN_WIDTH * np.arange(INNER_BINS + 1)
 
 
 def quantile(counts: np.ndarray, sums: np.ndarray, q: float) -> float:

@@ -67,6 +67,8 @@ FLEXIBLE_RATE = 0.20  # own-account and flexible members' rate (国发〔2005〕
 # Unemployment benefit months by years contributed (社会保险法 第四十六条).
 BENEFIT_MONTHS = ((10 * 12, 24), (5 * 12, 18), (12, 12))
 
+INIT_CHUNK = 1 << 22  # rows per chunk when the opening records are set (the draws are the same as in one call)
+
 # Sums of the month's pass, in this order (yuan per row, or rows).
 SUMS = ("employer_pension", "individual_pension", "flexible_pension", "unemployment_contributions", "pensions_paid",
         "benefits_paid", "pension_contributors", "pensioners", "benefit_recipients", "new_pensions")
@@ -201,12 +203,15 @@ class Funds(Process):
         months of benefit left."""
         model, people = self.model, self.model.people
         rng = self.rng(model.month, "initial records")
-        members = people.pension_employee | people.pension_retiree
-        since_20 = np.maximum(people.age_m.astype(np.float64) - 20 * 12, 0.0)
-        months = np.floor(since_20 * self._stock("contribution_density") + rng.random(people.n))
-        people.contribution_months[:] = np.where(members, np.minimum(months, 32767), 0).astype(np.int16)
-        average = model.calibration.stocks("funds.average_pension")
-        people.pension[:] = np.where(people.pension_retiree, average, 0.0).astype(np.float32)
+        density = self._stock("contribution_density")
+        for start in range(0, people.n, INIT_CHUNK):  # in chunks: whole-population float64 temporaries cost GBs
+            rows = slice(start, min(start + INIT_CHUNK, people.n))
+            since_20 = np.maximum(people.age_m[rows].astype(np.float64) - 20 * 12, 0.0)
+            months = np.minimum(np.floor(since_20 * density + rng.random(rows.stop - rows.start)), 32767)
+            members = people.pension_employee[rows] | people.pension_retiree[rows]
+            people.contribution_months[rows] = np.where(members, months, 0).astype(np.int16)
+        people.pension[:] = 0.0
+        people.pension[people.pension_retiree] = np.float32(model.calibration.stocks("funds.average_pension"))
         unemployed = np.flatnonzero(people.status == Status.UNEMP)
         wanted = self._stock("unemployment_benefit_recipients") / model.scale
         count = min(int(np.floor(wanted + rng.random())), len(unemployed))  # whole rows, unbiased
