@@ -32,4 +32,6 @@ class Government(mesa.Agent):
         if share is None:
             share = self.model.derived["minimum_wage_ratio_2020"]
         tier1 = share * previous_year_wage / 12.0
-        self.model.minimum_wage = (self.tiers_2020 * (tier1 / self.tiers_2020[0])).astype(np.float32)
+        # Published standards are whole yuan; rounding also keeps a re-set at an
+        # unchanged level from being a rise of a fraction of a fen.
+        self.model.minimum_wage = np.round(self.tiers_2020.astype(np.float64) * (tier1 / float(self.tiers_2020[0]))).astype(np.float32)

@@ -64,7 +64,7 @@ def test_the_months_pass_collects_and_pays_by_the_rules():
     before = tuple(column.copy() for column in state)
     read = _month(status, wage, tier, member, retiree, insured, *state, *arguments, False)
     assert all(np.array_equal(a, b) for a, b in zip(state, before))  # reading leaves the state as it is
-    sums = _month(status, wage, tier, member, retiree, insured, *state, *arguments)
+    sums = _month(status, wage, tier, member, retiree, insured, *state, *arguments, True)
     assert np.array_equal(read, sums)
     employer, individual, flexible, unemployment, paid, benefit, contributors, pensioners, recipients, new = sums
     assert employer == pytest.approx(0.14 * (5000 + 18000))

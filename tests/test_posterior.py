@@ -134,7 +134,12 @@ def test_targets_split_the_spread_only_under_the_posterior(tmp_path, priors):
     result = run_scenarios([scenario], tmp_path, replicates=4, uncertainty="posterior", posterior=path)
     draws = load_draws(result.folder)
     table = target_table(result.table.to_pandas(), draws)
-    assert "from_parameters" in table and table["from_parameters"].between(0, 1).all()
+    assert "from_parameters" in table
+    # Within [0, 1]; undefined (NaN) only where a rate was undefined in some replicates (no disputes at this
+    # coarse scale), leaving no draw with two replicates to measure the spread within.
+    share = table["from_parameters"]
+    assert (share.between(0, 1) | (share.isna() & (table["replicates"] < 4))).all()
+    assert share.notna().sum() >= len(table) - 2
     assert pd.read_parquet(result.folder / "targets.parquet").equals(table)
     assert "from_parameters" not in target_table(result.table.to_pandas())
 

@@ -179,6 +179,21 @@ def test_minimum_wage_lever_raises_wages_and_costs_low_wage_jobs():
     assert high["wage_p50_unit"] >= low["wage_p50_unit"]
 
 
+def test_minimum_wage_standards_are_whole_yuan_and_a_reset_at_the_same_level_is_no_rise():
+    """The baseline re-sets the minimum in 2021-08 at its 2020 ratio to the 2020
+    average wage, which gives the 2020 standard again: no rise (a float32
+    product once made it 2,010.0002, and the wage process treated that as a
+    rise).  Minimum wage 40 sets whole-yuan standards."""
+    for name, month in (("baseline", "2021-08"), ("minimum_wage_40", "2022-08")):
+        scenario = load_scenario(ROOT / "scenarios" / f"{name}.toml", scale=4000)
+        model = LabourModel(seed=2, scale=4000, policy=scenario.levers)
+        model.run_until(parse_month(month))
+        assert np.all(model.minimum_wage == np.round(model.minimum_wage)), name
+        if name == "baseline":
+            assert model.minimum_wage.tolist() == [2010, 1800, 1660, 1500]
+            assert model.flows["firms_evading_minimum_wage"] == 0
+
+
 def test_scenario_show_prints_the_minimum_wage_as_a_scenario_file_writes_it(tmp_path):
     """The shown [levers.minimum_wage] table, written back into a file, validates to the same rule."""
     import json as _json
