@@ -48,6 +48,8 @@ SECTOR_EDUCATION_AFFINITY = np.array(
 
 
 F32 = np.float32
+# The table as the sampling kernel reads weights (float32): a gather of it holds half the memory.
+AFFINITY_F32 = SECTOR_EDUCATION_AFFINITY.astype(F32)
 
 
 def by_age(function) -> np.ndarray:
@@ -145,6 +147,7 @@ def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -
     # retirement 55 rather than 50) - assumption.
     people.cadre[:] = people.female & (edu == 2)
     in_school = (age_y < 16) | senior_students | college_students
+    del senior_students, college_students, age_last_july, working_age, adult  # memory: see below
 
     # --- labour status ------------------------------------------------------
     out_of_school = ~in_school
@@ -176,6 +179,7 @@ def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -
         unemployed[idx[choose_exact(age_weight, wanted, rng)]] = True
     status[out_of_school] = np.where(below_statutory[out_of_school], Status.INACTIVE, Status.RETIRED)
     status[unemployed] = Status.UNEMP
+    del statutory, unemployed, in_school, out_of_school, pool, idx, years_left, age_weight  # computed again below
 
     # Kinds of employment: unit employees are below the statutory age, more
     # educated, urban and from other provinces; the self-employed rural and
@@ -190,6 +194,11 @@ def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -
     status[self_employed] = Status.SELF
     status[employed & ~unit & ~self_employed] = Status.FLEX
     people.status[:] = status
+    unit_rows = int(np.count_nonzero(unit))
+    # The build's peak memory comes from its temporaries beside the person
+    # table: each mask is freed once used (about 17 bytes a row, 1.2 GB for
+    # the whole province), and the statutory ages are computed again at the end.
+    del age_y, below_statutory, employed, unit, self_employed, college, senior
 
     # --- sectors --------------------------------------------------------------
     sector = np.full(n, -1, dtype=np.int8)
@@ -200,19 +209,21 @@ def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -
         for sec in np.argsort(-SECTOR_EDUCATION_AFFINITY[:, 2], kind="stable"):
             pool = members & (sector < 0)
             idx = np.flatnonzero(pool)
-            chosen = choose_exact(SECTOR_EDUCATION_AFFINITY[sec, edu[idx]], quotas[sec], rng)
+            chosen = choose_exact(AFFINITY_F32[sec, edu[idx]], quotas[sec], rng)
             sector[idx[chosen]] = sec
     people.sector[:] = sector
+    del edu, sector
 
     firms = _build_firms(people, cal, scale, rng)
     _set_wages(people, firms, cal, rng, derived)
     _fill_talent_and_insurance(people, cal, scale, rng)
+    statutory = statutory_age_months(people.female, people.cadre, cal.baseline_month - people.age_m.astype(np.int32), reform=False)
 
     # --- rates solved from the 2020 stocks ------------------------------------
     age_counts = np.bincount(people.age_m // 12, minlength=128)
     derived["mortality_level"] = s("demography.crude_death_rate") / 12.0 * n / (age_counts * np.exp(params("demography.gompertz_slope") * np.arange(len(age_counts)))).sum()
     seekers = (status == Status.UNEMP).sum() + params("matching.on_the_job_search_weight") * (status == Status.FLEX).sum()
-    open_ = max(params("matching.vacancy_rate_2020") * unit.sum(), 1.0)
+    open_ = max(params("matching.vacancy_rate_2020") * unit_rows, 1.0)
     a = params("matching.elasticity_unemployment")
     # Matching efficiency solved so that the baseline's unit jobs are in flow
     # balance: hires replace the employees who quit, are laid off by closing
