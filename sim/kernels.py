@@ -57,7 +57,7 @@ def rows_with_status(status: np.ndarray, code: int) -> np.ndarray:
 BLOCK_ROWS = 1 << 16  # rows per block of a parallel search; the number of blocks does not depend on the threads
 
 
-@numba.njit
+@numba.njit(cache=True)  # cached: called from Python too, so an uncached one compiled in every run (0.7 s)
 def room_for(rows: int, chance: float) -> int:
     """Room for the rows found among `rows` with at most `chance` each: the
     expected count plus eight standard deviations (a block that still
