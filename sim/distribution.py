@@ -170,7 +170,6 @@ def snapshot_parts(model) -> dict[str, float]:
     for k, sector in enumerate(SECTORS):
         parts[f"near_minimum_{sector}"] = float(near[0, TIERS + k])
         parts[f"unit_employees_{sector}"] = float(near[1, TIERS + k])
-    parts["tier1_minimum"] = float(model.minimum_wage[0])
     for k, group in enumerate(GROUP_IDS):
         parts[f"employed_{group}"] = float(groups[0, k])
         parts[f"income_{group}"] = groups[1, k] / 100.0  # yuan a month, summed over rows
@@ -242,7 +241,7 @@ def _definitions() -> list[tuple[str, str, str, str, str, str, object]]:
                      _ratio(f"near_minimum_{sector}", f"unit_employees_{sector}", 100.0)))
     rows.append(("kaitz_index", "最低工资与工资中位数之比", "Kaitz index", "%", "rate",
                  "The tier-1 monthly minimum wage over the median monthly wage of urban unit employees, in December.",
-                 _ratio("tier1_minimum", "wage_p50_unit", 100.0)))
+                 _ratio("minimum_wage", "wage_p50_unit", 100.0)))
     labels = {group: label for _, ids, names, _ in GROUPS for group, label in zip(ids, names)}
     labels_zh = {group: label for _, ids, _, names in GROUPS for group, label in zip(ids, names)}
     for dimension, ids, _, _ in GROUPS:

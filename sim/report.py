@@ -42,9 +42,9 @@ CONTEXT = ("resident_population", "labour_force", "employed", "average_wage")
 # The funds section (sim/processes/funds.py): paths to the end of the run and paired differences in its last year.
 FUNDS = ("pension_fund_balance", "pension_fund_months", "pension_dependency_ratio", "unemployment_fund_balance",
          "unemployment_fund_months")
-# Plan column 1 history rows whose id differs from the simulated indicator's.
 # The columns of targets.parquet the dashboard reads (runs of earlier versions have no rule_set or period).
 DASHBOARD_COLUMNS = ["scenario", "indicator", "base_2020", "median", "p05", "p95", "probability", "verdict", "replicates"]
+# Plan column 1 history rows whose id differs from the simulated indicator's.
 HISTORY_IDS = {"social_security_card_holders": "social_security_cards", "new_urban_jobs": "new_urban_jobs_5y"}
 HISTORY_LABELS = {"social_security_card_holders": "cards issued, plan column 1"}
 COMPARISON_WORDS = {">=": "≥ {}", "about_or_below": "about {} or less", "about_or_above": "about {} or more"}
@@ -528,7 +528,7 @@ def _who_gains(frame: pd.DataFrame, chosen: list[str], baseline: str | None, nam
                      "start": _cell(values.get((chosen[0], first, key), np.nan)),
                      "cells": [{"scenario": s, "value": _cell(values.get((s, last, key), np.nan))} for s in chosen]})
     section = {"first": first, "last": last, "rows": rows, "groups": [], "baseline": baseline}
-    group_keys = [f"{kind}_{g}" for g in GROUP_IDS for kind in ("employed", "income")] + ["employed", "average_wage"]
+    group_keys = [f"{kind}_{g}" for g in GROUP_IDS for kind in ("employed", "income")] + ["employed"]
     chosen_frame = frame[frame["indicator"].isin(group_keys)]
     if baseline is None or len(chosen) < 2 or chosen_frame.empty:
         return section
@@ -589,14 +589,14 @@ FEW_FIGURES = 8  # below this, drawing in this process beats starting workers
 
 
 @contextlib.contextmanager
-def drawing_pool(figures_expected: int = FEW_FIGURES):
+def drawing_pool():
     """Worker processes that draw figures (one per core, at most 4), or None on
     one core.  Drawing is matplotlib's pure-Python layout, so threads would not
     help; the workers are started before the figures are built, so their
     start-up overlaps that work.  The bytes do not depend on the pool: every
     figure is drawn by the same code with the same fixed style."""
     cores = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 4)
-    if cores < 2 or figures_expected < FEW_FIGURES:
+    if cores < 2:
         yield None
         return
     import multiprocessing

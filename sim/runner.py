@@ -178,6 +178,10 @@ def run_scenarios(scenarios: list[Scenario], out_dir: str | Path = "results", *,
         parameters = uncertainty
     else:
         parameters = uncertainty_record(uncertainty, replicates, root_seed, posterior)
+    if all(s.end >= parse_month("2025-12") for s in scenarios):
+        from .targets import sustainability_rules
+
+        sustainability_rules()  # the verdicts at the end read them: a bad rules file stops the run before it starts
     out_dir = writable_folder(out_dir)
     started = dt.datetime.now(dt.timezone.utc)
     run_id = _run_id(scenarios[0] if len(scenarios) == 1 else None, root_seed, started, out_dir)

@@ -59,9 +59,8 @@ EXTRA_NAMES = {
 
 def indicator_names() -> dict[str, tuple[str, str, str]]:
     """id -> (Chinese name, English name, unit) for every indicator a run writes."""
-    from .indicators import BY_ID
-
     from .distribution import NAMES as DISTRIBUTION_NAMES
+    from .indicators import BY_ID
 
     names = {row["id"]: (row["name_zh"], row["name_en"], row["unit"]) for row in plan_indicators()}
     for key, (zh, en) in (EXTRA_NAMES | DISTRIBUTION_NAMES).items():
@@ -74,16 +73,39 @@ def plan_indicators() -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-def sustainability_rules() -> list[dict]:
-    """The stated rules the funds are judged by (see the module's docstring)."""
-    with SUSTAINABILITY_RULES.open(encoding="utf-8") as handle:
-        rules = list(csv.DictReader(handle))
-    for rule in rules:
-        try:
-            rule["year"], rule["threshold"] = int(rule["year"]), float(rule["threshold"])
-        except (TypeError, ValueError):
-            raise InputError(f"rule {rule.get('id')!r}: year must be an integer and threshold a number",
-                             file=str(SUSTAINABILITY_RULES)) from None
+RULE_COMPARISONS = (">=", "about_or_below", "about_or_above")
+
+
+def sustainability_rules(path: Path | None = None) -> list[dict]:
+    """The stated rules the funds are judged by (see the module's docstring),
+    checked: an indicator the runs write, a year from 2021 to 2035, a
+    number for the threshold and one of the comparisons."""
+    from .indicators import BY_ID
+
+    path = path or SUSTAINABILITY_RULES
+    try:
+        with path.open(encoding="utf-8") as handle:
+            rules = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise InputError(f"cannot read the rules ({err.__class__.__name__})", file=str(path)) from None
+    for number, rule in enumerate(rules, start=2):  # line 1 is the header
+        where = f"line {number} (rule {rule.get('id')!r})"
+        if rule.get("indicator") not in BY_ID:
+            raise InputError(f"{where}: indicator {rule.get('indicator')!r} is not one a run writes", file=str(path),
+                             key="indicator")
+        for key, kind in (("year", int), ("threshold", float)):
+            try:
+                rule[key] = kind(rule[key])
+            except (TypeError, ValueError):
+                raise InputError(f"{where}: {key} {rule.get(key)!r} is not a number", file=str(path), key=key) from None
+        if not FIRST_YEAR <= rule["year"] <= 2035:
+            raise InputError(f"{where}: year {rule['year']} is not from {FIRST_YEAR} to 2035", file=str(path), key="year")
+        if not np.isfinite(rule["threshold"]):
+            raise InputError(f"{where}: threshold {rule['threshold']} is not a finite number", file=str(path),
+                             key="threshold")
+        if rule.get("comparison") not in RULE_COMPARISONS:
+            raise InputError(f"{where}: comparison {rule.get('comparison')!r} is not allowed; expected one of "
+                             f"{', '.join(RULE_COMPARISONS)}", file=str(path), key="comparison")
     return rules
 
 
@@ -365,6 +387,9 @@ def narrow_compare(table: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     return blocks
 
 
+NO_INCOME = dict.fromkeys(("median", "difference", "difference_p05", "difference_p95"), np.nan)
+
+
 def group_effects(table: pd.DataFrame) -> pd.DataFrame:
     """Who gains, from a comparison table (`compare_table`): per scenario, year
     and group of the employed (sim.distribution.GROUPS), the paired difference
@@ -380,17 +405,15 @@ def group_effects(table: pd.DataFrame) -> pd.DataFrame:
             continue  # a run from before the groups were recorded, or a 2021-2025 total
         for group in ("all", *recorded):
             jobs = keyed.loc[(scenario, period, "employed" if group == "all" else f"employed_{group}")]
-            income = keyed.loc[(scenario, period, "average_wage" if group == "all" else f"income_{group}")] \
-                if group != "all" else None
+            # No mean work income of all employed is recorded: the total row has none.
+            income = keyed.loc[(scenario, period, f"income_{group}")] if group != "all" else NO_INCOME
             rows.append({
                 "scenario": scenario, "period": period, "dimension": DIMENSION_OF.get(group, "total"),
                 "group": group, "name_en": "all employed" if group == "all" else LABELS[group],
                 "employed": jobs["median"], "employed_difference": jobs["difference"],
                 "employed_difference_p05": jobs["difference_p05"], "employed_difference_p95": jobs["difference_p95"],
-                "income": np.nan if income is None else income["median"],
-                "income_difference": np.nan if income is None else income["difference"],
-                "income_difference_p05": np.nan if income is None else income["difference_p05"],
-                "income_difference_p95": np.nan if income is None else income["difference_p95"],
+                "income": income["median"], "income_difference": income["difference"],
+                "income_difference_p05": income["difference_p05"], "income_difference_p95": income["difference_p95"],
                 "replicates": jobs["replicates"]})
     return pd.DataFrame(rows)
 

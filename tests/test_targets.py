@@ -178,3 +178,41 @@ def test_terminal_tables_fit_100_columns_and_speak_in_words(tmp_path):
     assert set(rates["difference_unit"]) == {"pp"}
     ids = list(dict.fromkeys(table["indicator"]))
     assert ids.index("new_urban_jobs") < ids.index("pension_insured")  # plan order, not alphabetical
+
+
+BAD_RULES = [
+    ("indicator", "pension_fund_months", "pension_fund_monthz", "indicator 'pension_fund_monthz' is not one a run writes"),
+    ("year", ",2035,12,", ",2040,12,", "year 2040 is not from 2021 to 2035"),
+    ("threshold", ",2035,12,", ",2035,twelve,", "threshold 'twelve' is not a number"),
+    ("comparison", ",12,>=,", ",12,>,", "comparison '>' is not allowed; expected one of >=, about_or_below, about_or_above"),
+]
+
+
+@pytest.mark.parametrize("key, old, new, message", BAD_RULES, ids=[b[0] for b in BAD_RULES])
+def test_a_bad_sustainability_rule_is_one_message_exit_2_and_stops_a_run_before_it_writes(
+        tmp_path, monkeypatch, small_run, key, old, new, message):
+    """The rules file is the planners' to edit: a bad row names the file, the
+    line and the key; `zjsim targets` exits 2, and `zjsim run` stops before it
+    writes anything."""
+    from click.testing import CliRunner
+
+    import sim.targets
+    from sim.cli import main
+    from sim.errors import InputError
+    from sim.targets import SUSTAINABILITY_RULES, sustainability_rules
+
+    text = SUSTAINABILITY_RULES.read_text(encoding="utf-8")
+    assert old in text
+    bad = tmp_path / "rules.csv"
+    bad.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        sustainability_rules(bad)
+    assert message in str(err.value) and str(bad) in str(err.value) and f"'{key}" in str(err.value) and "line " in str(err.value)
+    monkeypatch.setattr(sim.targets, "SUSTAINABILITY_RULES", bad)
+    folder, _ = small_run
+    shown = CliRunner().invoke(main, ["targets", str(folder)])
+    assert shown.exit_code == 2 and message in shown.output and "Traceback" not in shown.output
+    out = tmp_path / "out"
+    out.mkdir()
+    run = CliRunner().invoke(main, ["run", str(ROOT / "scenarios/baseline.toml"), "--scale", "5000", "--out", str(out)])
+    assert run.exit_code == 2 and message in run.output and list(out.iterdir()) == []

@@ -241,8 +241,8 @@ class Funds(Process):
         benefits = (self.param("benefit_share_of_minimum") * model.minimum_wage).astype(np.float64)
         sums = _month(people.status, people.wage, people.tier, people.pension_employee, people.pension_retiree,
                       people.unemployment_insured, people.contribution_months, people.pension, people.benefit_left,
-                      average, policy.contribution_base_floor, policy.contribution_base_ceiling, reporting, self.param("flexible_base_share") * average, self._rates(),
-                      indexation, benefits, not dry)
+                      average, policy.contribution_base_floor, policy.contribution_base_ceiling, reporting,
+                      self.param("flexible_base_share") * average, self._rates(), indexation, benefits, not dry)
         return dict(zip(SUMS, (float(v) for v in sums)))
 
     def step(self, month: int) -> None:

@@ -118,10 +118,11 @@ class Wages(Process):
             firm = people.firm[earners]
             non_private = (firm >= 0) & model.firms.non_private[np.maximum(firm, 0)]
             sd = self.param("raise_sd")
-            raise_ = self.rng(month, "raise").normal(0.0, sd, len(earners)) + np.log1p(growth)[non_private.astype(np.int8)] - sd * sd / 2.0
+            growth_of_ownership = np.log1p(growth)[non_private.astype(np.int8)]
+            raise_ = self.rng(month, "raise").normal(0.0, sd, len(earners)) + growth_of_ownership - sd * sd / 2.0
             guideline = model.policy.wage_guideline
             if guideline is not None:  # unit employees' raises move towards the guideline
-                toward = self.param("guideline_pass_through") * (np.log1p(guideline) - np.log1p(growth)[non_private.astype(np.int8)])
+                toward = self.param("guideline_pass_through") * (np.log1p(guideline) - growth_of_ownership)
                 raise_ += np.where(firm >= 0, toward, 0.0)
             raise_ += self.param("bargaining_premium") * self._bargaining_cover(earners)
             people.wage[earners] *= np.exp(raise_).astype(np.float32)
