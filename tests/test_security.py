@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from sim.errors import InputError
+from sim.levers import LEVERS
 from sim.reproduce import read_manifest, scenarios_from_records
 from sim.runner import folder_name, resume
 from sim.scenario import MAX_EXTENDS, load_scenario
@@ -161,10 +162,8 @@ def test_deep_nesting_and_huge_integers_are_clean_errors(tmp_path):
         load_scenario(big)
 
 
-NUMERIC_LEVERS = ["insurance_enforcement", "employer_contribution_rate", "training_subsidy_rate", "training_volume",
-                  "training_capacity", "high_skill_training", "postdoc_quota", "mediation_capacity",
-                  "arbitration_capacity", "inspection_capacity", "ecard_promotion", "matching_efficiency",
-                  "hard_to_employ_placement", "graduate_placement", "startup_support", "collective_bargaining"]
+# Every numeric lever, new ones included (the list was once written out by hand and missed later levers).
+NUMERIC_LEVERS = [name for name, lever in LEVERS.items() if lever.kind is float]
 
 
 @pytest.mark.parametrize("lever", NUMERIC_LEVERS)
@@ -172,6 +171,14 @@ NUMERIC_LEVERS = ["insurance_enforcement", "employer_contribution_rate", "traini
 def test_nan_and_infinity_never_pass_a_lever_check(tmp_path, lever, value):
     path = scenario(tmp_path, "s.toml", f"[levers]\n{lever} = {value}\n")
     with pytest.raises(InputError, match=f"levers.{lever}"):
+        load_scenario(path)
+
+
+@pytest.mark.parametrize("lever", NUMERIC_LEVERS)
+def test_a_lever_outside_its_range_names_the_key_and_the_range(tmp_path, lever):
+    above = LEVERS[lever].hi * 2 + 1
+    path = scenario(tmp_path, "s.toml", f"[levers]\n{lever} = {above}\n")
+    with pytest.raises(InputError, match=f"levers.{lever}.*not allowed; expected a number from"):
         load_scenario(path)
 
 
