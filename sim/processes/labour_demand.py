@@ -69,7 +69,7 @@ class LabourDemand(Process):
         alive_before = float(firms.represents[firms.alive].sum())  # firms, not rows
 
         hazard = self.exit_hazard()
-        model.expected_layoffs += float(np.dot(hazard, model.firm_sizes()))
+        model.expected_layoffs += float(np.sum(hazard * model.firm_sizes()))
         closing = firms.alive & (streams.uniform_per_row(self.name, month, "exit", firms.n) < hazard)
         closed_demand = float(firms.target[closing].sum())
         firms.alive[closing] = False

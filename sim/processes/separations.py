@@ -86,7 +86,7 @@ class Separations(Process):
         rates = _quit_rates(model.calibration.params)
         self_exit, flex_exit = float(self.param("self_employed_exit_rate")), float(self.param("flexible_exit_rate"))
         layoff_chance = layoff_chance.astype(np.float64)
-        model.expected_layoffs += float(np.dot(layoff_chance, size))
+        model.expected_layoffs += float(np.sum(layoff_chance * size))
         largest_unit = float(layoff_chance.max(initial=0.0)) + _largest_quit_chance(rates)
         # One uniform per worker: candidates at the largest chance anyone has,
         # their fate decided by their own chances (separation_outcomes).
