@@ -320,6 +320,35 @@ def calibrate(end_year, particles, generations, quantile, max_simulations, scale
     click.echo(f"wrote {out} and {report_path}")
 
 
+@main.command("fit-wages")
+@click.option("--scale", type=click.FloatRange(min=10, max=10000), default=200.0, show_default=True,
+              help="Persons per row of the populations built for the fit.")
+@click.option("--seeds", type=click.IntRange(min=1, max=20), default=3, show_default=True,
+              help="Populations averaged per evaluation (the same seeds in every evaluation).")
+@click.option("--write", "write_values", is_flag=True,
+              help="Also write the fitted values into calibration/params.toml and the baseline files.")
+def fit_wages(scale, seeds, write_values):
+    """Fit the 2020 wage structure (sector premia, log_sd) to the published figures of calibration/wage_structure.csv.
+
+    Builds the end-2020 population (no month is simulated) and writes the
+    report calibration/wage_fit_report.md: each target, the model before and
+    after, and where the data run out (sim/wage_fit.py)."""
+    from .wage_fit import REPORT, fit, report_text, write_values as write
+
+    try:
+        from .calibration import Calibration
+
+        outcome = fit(Calibration.load(), scale=scale, seeds=seeds)
+    except InputError as err:
+        raise BadInput(str(err)) from None
+    text = report_text(outcome)
+    REPORT.write_text(text, encoding="utf-8")
+    if write_values:
+        write(outcome["values"])
+    click.echo(text)
+    click.echo(f"wrote {REPORT}" + (" and the fitted values" if write_values else ""))
+
+
 @main.command()
 @click.argument("scenario_file", metavar="SCENARIO")
 @click.option("--vary", "varied", multiple=True, metavar="NAME=LOW:HIGH",

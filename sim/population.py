@@ -441,10 +441,17 @@ def _fill_talent_and_insurance(people: Table, cal: Calibration, scale: float, rn
     prime_workers = np.flatnonzero(working & (age_y >= 20) & (age_y < 60))
     sector, age_w = people.sector[prime_workers], age_y[prime_workers]
 
-    # Skill certificates: prime-age workers, more with secondary schooling and
+    # Skill certificates: prime-age workers and job seekers, more with secondary schooling and
     # in industry and construction (assumption).
-    skill_w = pick(edu[prime_workers] == 1, 2.0, 1.0) * pick(np.isin(sector, (1, 2)), 2.0, 1.0)
-    skilled = prime_workers[choose_exact(skill_w, rows("talent.skilled"), rng)]
+    # Job seekers hold certificates too, as often as workers do: the run from
+    # 2015 gives about a quarter of both a certificate by 2020.  (Before, only
+    # workers got one, so no job seeker could train up from a certificate and
+    # the end-2020 population granted about 9% fewer senior certificates in
+    # 2021 than the run from 2015: tests/test_seam.py.)
+    prime_force = np.flatnonzero((working | (status == Status.UNEMP)) & (age_y >= 20) & (age_y < 60))
+    skill_w = pick(edu[prime_force] == 1, 2.0, 1.0) * pick(np.isin(people.sector[prime_force], (1, 2)), 2.0, 1.0)
+    skilled = prime_force[choose_exact(skill_w, rows("talent.skilled"), rng)]
+    del prime_force
     high = skilled[choose_exact(1.0 + (age_y[skilled] - 20) / 20.0, rows("talent.high_skilled"), rng)]
     people.skill[skilled] = 1 + categorical(s("talent.skill_level_mix"), rng.random(len(skilled)))
     people.skill[high] = 3 + categorical(s("talent.high_skill_level_mix"), rng.random(len(high)))
