@@ -33,7 +33,12 @@ class LabourModel(mesa.Model):
         scale: float = 100.0,
         policy: "Policy | Levers | None" = None,
         calibration: Calibration | None = None,
+        population: tuple | None = None,
     ):
+        """`population`: the (people, firms, derived) that `LabourModel.build`
+        gives for this seed, scale and calibration, to start from instead of
+        building it again (scenarios of one replicate share it); it is used as
+        it is, not copied."""
         keep_freed_memory()
         seed = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         self.streams = Streams(seed)
@@ -55,9 +60,9 @@ class LabourModel(mesa.Model):
         self.wage_index = np.ones(2)  # offered-wage index of private (0) and non-private (1) units
         self._firm_sizes: np.ndarray | None = None
         self.timings: dict[str, float] | None = None  # seconds per process, when a benchmark asks for them
-        self.people, self.firms, self.derived = build_population(
-            self.calibration, self.scale, self.streams.generator("population", baseline)
-        )
+        if population is None:
+            population = self.build(seed, self.scale, self.calibration)
+        self.people, self.firms, self.derived = population
         self.government = Government(self, self.policy, self.calibration.stocks("wages.minimum_wage_tiers"))
         # Published social average wages by year: 2019 from the data, later years simulated.
         # Set before the processes are built: the funds open their accounts on last year's average.
@@ -67,6 +72,15 @@ class LabourModel(mesa.Model):
         baseline = next(p for p in self.processes if p.name == "labour_relations").baseline_flows()
         self.recorder.record(self, self.month, baseline, simulated=False)
         self.annual_average_wage[self.month // 12] = self.recorder.annual_average_wage(self.month // 12)
+
+    @staticmethod
+    def build(seed: np.random.SeedSequence | int, scale: float, calibration: Calibration) -> tuple:
+        """The end-of-baseline population (people, firms, derived) of a model
+        with this seed, scale and calibration: it depends on nothing else (no
+        lever), so the scenarios of a replicate can share one build."""
+        seed = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        return build_population(calibration, float(scale),
+                                Streams(seed).generator("population", calibration.baseline_month))
 
     # -- the month ---------------------------------------------------------------
     def step(self) -> None:

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pyarrow.compute as pc
 import pytest
 
 from sim.calibration import Calibration
@@ -114,3 +115,27 @@ def test_unwritable_output_is_a_clear_error(tmp_path):
     scenario = load_scenario(ROOT / "scenarios" / "baseline.toml", scale=5000, end="2021-02")
     with pytest.raises(InputError, match="cannot create the output folder"):
         run_scenario(scenario, blocker / "results")
+
+
+@pytest.mark.parametrize("shared_bytes", [1 << 30, 0], ids=["shared build", "state too large to share"])
+def test_scenarios_of_a_replicate_share_a_build_and_give_the_bytes_of_separate_runs(tmp_path, monkeypatch, shared_bytes):
+    """A run of two scenarios builds each replicate's population once and
+    copies it (or, above the size limit, builds it per scenario); each
+    scenario's rows are byte for byte those of a run of that scenario alone."""
+    import sim.runner as runner
+    from sim.runner import run_scenarios
+
+    monkeypatch.setattr(runner, "SHARED_BUILD_BYTES", shared_bytes)
+    builds = []
+    from sim.model import LabourModel
+
+    original = LabourModel.build
+    monkeypatch.setattr(LabourModel, "build", staticmethod(lambda *a: builds.append(1) or original(*a)))
+    names = ("baseline", "minimum_wage_40")
+    scenarios = [load_scenario(ROOT / f"scenarios/{n}.toml", scale=4000, end="2022-12") for n in names]
+    together = run_scenarios(scenarios, tmp_path / "together", replicates=2, seed=3, command_line=["test"]).table
+    assert len(builds) == (2 if shared_bytes else 4)  # once per replicate, or once per scenario and replicate
+    for scenario in scenarios:
+        alone = run_scenarios([scenario], tmp_path / scenario.name, replicates=2, seed=3, command_line=["test"]).table
+        mine = together.filter(pc.equal(together["scenario"], scenario.name))
+        assert mine.equals(alone)

@@ -98,6 +98,15 @@ def test_ensemble_bytes_do_not_depend_on_jobs_and_replicates_share_seeds(tmp_pat
     assert pop["baseline", 0] == pop["insurance_drive", 0] and pop["baseline", 0] != pop["baseline", 1]
 
 
+def _cli(args: list[str]):
+    """A command in this process (the run itself goes through a subprocess)."""
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    return CliRunner().invoke(main, args)
+
+
 def test_targets_and_compare_commands(tmp_path):
     out = tmp_path / "runs"
     cli = [sys.executable, str(ROOT / "cli.py")]
@@ -105,25 +114,25 @@ def test_targets_and_compare_commands(tmp_path):
                                  "--scale", "5000", "--replicates", "2", "--out", str(out)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     folder = next(out.iterdir())
-    shown = subprocess.run(cli + ["targets", str(folder)], capture_output=True, text=True)
-    assert shown.returncode == 0 and "城镇调查失业率" in shown.stdout and "verdict" in shown.stdout
-    data = subprocess.run(cli + ["targets", str(folder), "--format", "json"], capture_output=True, text=True)
+    shown = _cli(["targets", str(folder)])
+    assert shown.exit_code == 0 and "城镇调查失业率" in shown.stdout and "verdict" in shown.stdout
+    data = _cli(["targets", str(folder), "--format", "json"])
     stored = pd.read_parquet(folder / "targets.parquet")
-    assert data.returncode == 0 and str(round(stored["median"].iloc[0], 6))[:6] in data.stdout
-    compared = subprocess.run(cli + ["compare", str(folder), "--format", "csv"], capture_output=True, text=True)
-    assert compared.returncode == 0 and compared.stdout.startswith("scenario,indicator,name_zh,name_en,unit,period")
-    bad = subprocess.run(cli + ["compare", str(folder), "--baseline", "nope"], capture_output=True, text=True)
-    assert bad.returncode == 2 and "baseline scenario 'nope' is not in the run(s)" in bad.stderr
-    twice = subprocess.run(cli + ["compare", str(folder), str(folder)], capture_output=True, text=True)
-    assert twice.returncode == 2 and "appears in more than one of the runs" in twice.stderr
-    missing = subprocess.run(cli + ["targets", str(tmp_path)], capture_output=True, text=True)
-    assert missing.returncode == 2 and "indicators.parquet is missing" in missing.stderr and "Traceback" not in missing.stderr
+    assert data.exit_code == 0 and str(round(stored["median"].iloc[0], 6))[:6] in data.stdout
+    compared = _cli(["compare", str(folder), "--format", "csv"])
+    assert compared.exit_code == 0 and compared.stdout.startswith("scenario,indicator,name_zh,name_en,unit,period")
+    bad = _cli(["compare", str(folder), "--baseline", "nope"])
+    assert bad.exit_code == 2 and "baseline scenario 'nope' is not in the run(s)" in bad.stderr
+    twice = _cli(["compare", str(folder), str(folder)])
+    assert twice.exit_code == 2 and "appears in more than one of the runs" in twice.stderr
+    missing = _cli(["targets", str(tmp_path)])
+    assert missing.exit_code == 2 and "indicators.parquet is missing" in missing.stderr and "Traceback" not in missing.stderr
     # Who gains: the plan's paired effect on employment by group; each partition of the employed adds up,
     # replicate by replicate, to the total effect (so the medians of the groups come near it).
     from sim.distribution import GROUPS
 
-    groups = subprocess.run(cli + ["compare", str(folder), "--by", "group", "--format", "json"], capture_output=True, text=True)
-    assert groups.returncode == 0, groups.stderr
+    groups = _cli(["compare", str(folder), "--by", "group", "--format", "json"])
+    assert groups.exit_code == 0, groups.stderr
     effects = pd.DataFrame(json.loads(groups.stdout)).set_index("group")
     table = compare_table(pd.read_parquet(folder / "indicators.parquet"), "baseline", [2025]).set_index("indicator")
     assert effects.loc["all", "employed_difference"] == pytest.approx(table.loc["employed", "difference"])
