@@ -333,11 +333,10 @@ def fit_wages(scale, seeds, write_values):
     Builds the end-2020 population (no month is simulated) and writes the
     report calibration/wage_fit_report.md: each target, the model before and
     after, and where the data run out (sim/wage_fit.py)."""
+    from .calibration import Calibration
     from .wage_fit import REPORT, fit, report_text, write_values as write
 
     try:
-        from .calibration import Calibration
-
         outcome = fit(Calibration.load(), scale=scale, seeds=seeds)
     except InputError as err:
         raise BadInput(str(err)) from None

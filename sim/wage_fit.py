@@ -39,15 +39,14 @@ import numpy as np
 
 from .calibration import CALIBRATION_DIR, Calibration, write_point_values
 from .errors import InputError
-from .population import build_population
 from .status import SECTORS, Status
-from .streams import Streams
 
 STRUCTURE = CALIBRATION_DIR / "wage_structure.csv"
 REPORT = CALIBRATION_DIR / "wage_fit_report.md"
 REFERENCE = "manufacturing"
 OWNERSHIPS = ("non_private", "private")
-FITTED = [f"wages.sector_premium[{i}]" for i, sector in enumerate(SECTORS) if sector != REFERENCE]
+FITTED_SECTORS = [i for i, sector in enumerate(SECTORS) if sector != REFERENCE]  # manufacturing's premium is 0
+FITTED = [f"wages.sector_premium[{i}]" for i in FITTED_SECTORS]
 LOG_SD = "wages.log_sd"
 TOLERANCE = 0.05  # the issue's "within 5%"
 
@@ -141,7 +140,9 @@ def moments_of(people, firms) -> dict[str, float]:
 
 def built_moments(cal: Calibration, scale: float, seed: int) -> dict[str, float]:
     """The moments of the end-2020 population built from `seed` (as a run builds it)."""
-    people, firms, _ = build_population(cal, scale, Streams(seed).generator("population", cal.baseline_month))
+    from .model import LabourModel
+
+    people, firms, _ = LabourModel.build(seed, scale, cal)
     return moments_of(people, firms)
 
 
@@ -164,8 +165,7 @@ def fit(cal: Calibration, *, scale: float = 200.0, seeds: int = 3) -> dict:
 
     goal = targets(read_structure())
     seed_list = list(range(1, seeds + 1))
-    index = [int(name.split("[")[1].rstrip("]")) for name in FITTED]
-    start = np.append(cal.params("wages.sector_premium")[index], cal.stocks(LOG_SD))
+    start = np.append(cal.params("wages.sector_premium")[FITTED_SECTORS], cal.stocks(LOG_SD))
 
     def residuals(x: np.ndarray) -> np.ndarray:
         moments = mean_moments(_with(cal, x), scale, seed_list)
@@ -259,21 +259,18 @@ def redraw_from_priors(path: Path, names: list[str], seed: int = 16) -> None:
     weights are kept, and the file's metadata records the redraw."""
     import json
 
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from .fit import write_posterior
     from .priors import read_priors
     from .streams import stable_key
 
     table = pq.read_table(path)
+    frame = table.to_pandas()
     priors = {p.name: p for p in read_priors(Calibration.load().params)}
     rng = np.random.default_rng(np.random.SeedSequence([seed, stable_key("wage structure redraw")]))
     for name in names:
-        column = priors[name].frozen().rvs(size=table.num_rows, random_state=rng)
-        table = table.set_column(table.column_names.index(name), name, pa.array(column, type=pa.float64()))
+        frame[name] = priors[name].frozen().rvs(size=len(frame), random_state=rng)
     metadata = json.loads((table.schema.metadata or {}).get(b"zjsim", b"{}"))
     metadata["redrawn_from_priors"] = {"names": names, "by": "zjsim fit-wages --write", "seed": seed}
-    table = table.replace_schema_metadata({b"zjsim": json.dumps(metadata).encode()})
-    temporary = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, temporary)
-    temporary.replace(path)
+    write_posterior(frame, path, metadata)
