@@ -97,8 +97,14 @@ class DaskExecutor:
             if self.address:
                 client = Client(self.address, timeout="20s")
             else:
-                cluster = LocalCluster(n_workers=self.jobs, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, host="127.0.0.1")
+                import dask
+
+                # Workers sample their tasks' stacks every 10 ms for the
+                # dashboard's profile, which this cluster does not serve; the
+                # sampler takes the interpreter lock from the simulation.
+                with dask.config.set({"distributed.worker.profile.enabled": False}):
+                    cluster = LocalCluster(n_workers=self.jobs, threads_per_worker=1, processes=True,
+                                           dashboard_address=None, host="127.0.0.1")
                 client = Client(cluster)
         except OSError as err:
             raise InputError(f"cannot reach the Dask scheduler at {self.address} ({err})", key="--scheduler") from None

@@ -174,3 +174,21 @@ def test_kernel_threads_sleep_between_passes_unless_the_user_says_otherwise(give
     code = "import os, sim; print(os.environ['OMP_WAIT_POLICY'])"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == expected
+
+
+def test_the_local_dask_cluster_runs_tasks_without_the_stack_sampler():
+    """`--executor dask` without a scheduler starts a LocalCluster whose
+    workers do not sample their tasks' stacks (a few percent of an ensemble's
+    time, for a dashboard it does not serve), and runs the tasks on it."""
+    import dask
+
+    from sim.executors import DaskExecutor
+
+    tasks = {"power": (pow, 2, 10), "sampler": (dask.config.get, "distributed.worker.profile.enabled")}
+    results = dict(DaskExecutor(None, 1).map(_call, tasks))
+    assert results == {"power": 1024, "sampler": False}
+    assert dask.config.get("distributed.worker.profile.enabled")  # this process's setting is left alone
+
+
+def _call(function, *args):
+    return function(*args)

@@ -120,3 +120,70 @@ def test_training_eligibility_counts_every_block():
                 & (skill < 5))
     expected = np.bincount((5 * (status == Status.UNEMP) + np.minimum(skill, 4))[eligible], minlength=10)
     assert np.array_equal(training._eligible_groups(status, age_m, skill), expected)
+
+
+def test_insurance_skips_only_rows_that_cannot_enrol():
+    """The enrolment pass reads a unit employee's firm only when one of its
+    draws is below the largest chance; with no such bound (every lacking row
+    read) it must give the same memberships and counts."""
+    from sim.processes import insurance
+
+    rng, status, age_m, *_, firm = _people(7)
+    flags = [rng.random(ROWS) < share for share in (0.5, 0.1, 0.2, 0.4, 0.5)]
+    sector = np.where(firm >= 0, rng.integers(0, 6, ROWS), rng.integers(-1, 6, ROWS)).astype(np.int8)
+    spell_m = rng.integers(0, 3, ROWS).astype(np.int16)  # a third are new hires
+    relative = rng.uniform(0.2, 1.8, 500).astype(np.float32)
+    months = rng.integers(0, 3, ROWS).astype(np.int16)
+
+    def enrol(most_relative):
+        state = [flag.copy() for flag in flags]
+        counts = insurance._enrol(status, sector, spell_m, age_m, firm, months, *state, relative,
+                                  np.array([0.8, 0.7, 0.75]), np.array([0.02, 0.03, 0.05]), 0.003, 0.03, 0.004,
+                                  True, np.uint64(11), np.uint64(12), most_relative)
+        return counts, state
+
+    counts, state = enrol(float(relative.max()))
+    every_counts, every_state = enrol(1e9)
+    assert np.array_equal(counts, every_counts)
+    assert all(np.array_equal(a, b) for a, b in zip(state, every_state))
+    assert counts[2] > 1000  # the test has enrolments to lose
+    # A bound below the largest firm's compliance would lose enrolments.
+    assert enrol(0.5 * float(relative.max()))[0][2] < counts[2]
+
+
+def test_kept_firms_are_drawn_as_if_every_firm_were_drawn_and_thinned():
+    """Firm sizes drawn directly among the kept firms have the law of drawing
+    every firm from the capped Lomax and keeping it with chance 1 / represents."""
+    from scipy import stats
+
+    from sim.population import firm_rows, kept_firm_sizes
+
+    shape, lam, cap, per_row, scale, firms = 1.2, 1.5, 1e5, 20.0, 50.0, 2_000_000
+    rng = np.random.default_rng(3)
+    every = 1.0 + np.minimum(rng.pareto(shape, firms) * lam, cap)
+    thinned = every[rng.random(firms) < every / (firm_rows(every, scale, per_row) * scale)]
+    direct = kept_firm_sizes(np.random.default_rng(4), firms, shape, lam, cap, per_row, scale)
+    # As many firms kept, within sampling noise (sd about 210 of 45,000)...
+    assert abs(len(direct) - len(thinned)) < 5 * np.sqrt(len(thinned))
+    # ...with the same sizes, small and large (a seventh are above per_row).
+    assert np.mean(direct > per_row) > 0.05
+    assert stats.ks_2samp(direct, thinned).pvalue > 0.01
+    assert stats.ks_2samp(np.log(direct[direct > per_row]), np.log(thinned[thinned > per_row])).pvalue > 0.01
+    # in random order, not small firms first
+    assert abs(np.mean(direct[: len(direct) // 2] > per_row) - np.mean(direct > per_row)) < 0.01
+
+
+def test_members_who_retire_without_a_month_contributed_draw_no_employee_pension():
+    from sim.processes import insurance
+
+    status = np.full(4, Status.RETIRED, dtype=np.int8)
+    months = np.array([0, 1, 0, 200], dtype=np.int16)
+    pension_employee = np.array([True, True, False, True])
+    pension_retiree, pension_resident = np.zeros(4, bool), np.zeros(4, bool)
+    counts = insurance._enrol(status, np.full(4, -1, np.int8), np.zeros(4, np.int16), np.full(4, 61 * 12, np.int16),
+                              np.full(4, -1, np.int32), months, pension_employee, pension_retiree, pension_resident,
+                              np.zeros(4, bool), np.zeros(4, bool), np.ones(1, np.float32), np.full(3, 0.8),
+                              np.full(3, 0.01), 0.0, 0.0, 0.0, False, np.uint64(1), np.uint64(2), 1.0)
+    assert pension_retiree.tolist() == [False, True, False, True]
+    assert pension_employee.tolist() == [False, False, False, False]
+    assert counts[0] == 2  # new pensioners

@@ -9,10 +9,12 @@ from sim.wage_fit import REPORT, TOLERANCE, gini, mean_moments, read_structure, 
 
 # Targets the fit leaves outside 5% (calibration/wage_fit_report.md).  One
 # premium per sector serves both ownerships, and the model's non-private units
-# are its larger firms: construction's published gap to manufacturing is
-# -25% in non-private units and -4% in private ones, and business services'
-# +58% against +39%; the least-squares fit splits the difference.
-OUT_OF_REACH = {"ratio:non_private:construction", "ratio:private:construction", "ratio:private:business_services"}
+# are its larger firms: agriculture's published gap to manufacturing is -13%
+# in non-private units and -26% in private ones, construction's -25% against
+# -4%; the least-squares fit splits the difference.
+OUT_OF_REACH = {"ratio:non_private:agriculture", "ratio:private:agriculture",
+                "ratio:non_private:construction", "ratio:private:construction"}
+FIT_SEEDS = list(range(1, 9))  # the populations the fit averaged (zjsim fit-wages --scale 200 --seeds 8)
 
 
 def test_gini_of_known_samples():
@@ -35,10 +37,13 @@ def test_the_targets_are_read_from_the_cited_table():
 
 
 def test_the_2020_distribution_matches_the_cited_figures():
-    """The populations the fit used (scale 200, seeds 1-3; at scale 1000 the
+    """The populations the fit used (scale 200, seeds 1-8; at scale 1000 the
     non-private cells of small sectors hold a handful of firm rows, or none)
-    meet every reachable target within 5%, and the others stay within 20%."""
-    moments = mean_moments(Calibration.load(), 200.0, [1, 2, 3])
+    meet every reachable target within 5%, and the others stay within 20%.
+    Eight seeds, not three: the non-private agricultural cell holds few firm
+    rows at scale 200, and a fit to three seeds matched their draw, not the
+    law (-4% for seeds 1-3, -24% to -28% for three other sets of three)."""
+    moments = mean_moments(Calibration.load(), 200.0, FIT_SEEDS)
     for target in targets(read_structure()):
         tolerance = 0.20 if target.name in OUT_OF_REACH else TOLERANCE
         assert moments[target.name] == pytest.approx(target.value, rel=tolerance), target.name
@@ -75,8 +80,8 @@ def test_a_bad_structure_file_names_the_line_and_key(tmp_path, column, bad, mess
 
 
 def test_a_scale_too_coarse_for_the_targets_exits_2_with_a_message(tmp_path):
-    """At scale 5000 no firm row is a non-private agricultural unit: the fit
-    says so and which scale to use, instead of failing inside the optimiser."""
+    """At scale 5000 some sector has no non-private firm row: the fit says
+    so and which scale to use, instead of failing inside the optimiser."""
     import subprocess
     import sys
     from pathlib import Path
@@ -86,6 +91,7 @@ def test_a_scale_too_coarse_for_the_targets_exits_2_with_a_message(tmp_path):
     out = subprocess.run([sys.executable, str(cli), "fit-wages", "--scale", "5000", "--seeds", "1"],
                          capture_output=True, text=True)
     assert out.returncode == 2, out.stderr
-    assert "key '--scale': scale 5000 is too coarse: no rows for ratio:non_private:agriculture" in out.stderr
+    assert "key '--scale': scale 5000 is too coarse: no rows for ratio:non_private:" in out.stderr
+    assert "use a scale of 500 or finer" in out.stderr
     assert "Traceback" not in out.stderr
     assert REPORT.read_bytes() == before  # nothing written

@@ -5,7 +5,8 @@ Unemployment and work-injury insurance come with a unit job (and, when
 switched on, occupational-injury protection with platform work) and end with
 it.  Membership of the employee pension lasts: contributions may be
 interrupted, but the member is counted (as the statistics count insured
-persons) until retirement, when a member becomes a pensioner.  New unit hires
+persons) until retirement, when a member becomes a pensioner (if they
+contributed at least a month; otherwise they leave the scheme).  New unit hires
 are enrolled in each scheme with the current coverage of unit employees (last
 month's), and uninsured employees at a monthly catch-up rate, both scaled by
 their firm's compliance propensity; own-account workers join the employee pension as
@@ -34,9 +35,9 @@ SCHEMES = ("pension_employee", "unemployment_insured", "work_injury_insured")  #
 
 
 @numba.njit(cache=True, parallel=True)
-def _enrol(status, sector, spell_m, age_m, firm, pension_employee, pension_retiree, pension_resident,
+def _enrol(status, sector, spell_m, age_m, firm, contribution_months, pension_employee, pension_retiree, pension_resident,
            unemployment_insured, work_injury_insured, firm_relative_compliance, coverage_at_hire, catch_up,
-           individual_rate, platform_rate, resident_rate, platform_on, key, scheme_key) -> np.ndarray:
+           individual_rate, platform_rate, resident_rate, platform_on, key, scheme_key, most_relative) -> np.ndarray:
     """The month's insurance transitions, row by row (every row's are
     independent of the others'); returns the counts of new pensioners and of
     pension, unemployment, work-injury and resident enrolments.
@@ -46,7 +47,9 @@ def _enrol(status, sector, spell_m, age_m, firm, pension_employee, pension_retir
     enrolment in the pension, unemployment and work-injury schemes (three
     independent uniforms cut from one draw, `streams.third`).  Most rows
     change nothing in a month: a cheap test skips them, so only the rows that
-    may change read their firm and write their memberships back.  The same
+    may change write their memberships back, and only the unit employees
+    whose draw is below the largest enrolment chance (`most_relative` is the
+    largest firm's relative compliance) read their firm.  The same
     pass counts the unit employees and their memberships after the month's
     transitions: next month's coverage at hire, without a pass of its own."""
     n_pensioners = n_pension = n_unemployment = n_work_injury = n_resident = 0
@@ -54,6 +57,10 @@ def _enrol(status, sector, spell_m, age_m, firm, pension_employee, pension_retir
     hire_pe, hire_ui, hire_wi = coverage_at_hire[0], coverage_at_hire[1], coverage_at_hire[2]
     catch_pe, catch_ui, catch_wi = catch_up[0], catch_up[1], catch_up[2]
     rare = max(individual_rate, platform_rate if platform_on else 0.0, resident_rate)
+    # No enrolment of a unit employee can happen when all three of its draws
+    # are at or above these bounds (new hires, others).
+    bound_hire = max(hire_pe, hire_ui, hire_wi) * most_relative
+    bound_catch = max(catch_pe, catch_ui, catch_wi) * most_relative
     for i in numba.prange(len(status)):
         s = status[i]
         unit = s == Status.UNIT
@@ -63,28 +70,36 @@ def _enrol(status, sector, spell_m, age_m, firm, pension_employee, pension_retir
         u = draw(key, i)
         # Most rows change nothing this month; test that cheaply first.
         ends = (ui & (not unit)) | (wi & (not (unit | (platform & platform_on))))
-        retiring = pe & (s == Status.RETIRED)
-        lacking = unit & (not (pe & ui & wi))
+        retired = pe & (s == Status.RETIRED)
+        # A pension needs contributions: a member who retires without a month
+        # contributed (enrolled the month before retiring) leaves the scheme
+        # without one.  The 15-year minimum (社会保险法 第十六条) is not modelled.
+        retiring = retired & (contribution_months[i] > 0)
+        # Unit employees lacking a membership who may join one this month.
+        may_join, new_hire, bits = False, False, np.uint64(0)
+        if unit & (not (pe & ui & wi)):
+            new_hire = spell_m[i] == 0
+            bits = draw_bits(scheme_key, i)
+            lowest = min(third(bits, 0), third(bits, 1), third(bits, 2))
+            may_join = lowest < (bound_hire if new_hire else bound_catch)
         # Unit employees' memberships: only their enrolments below change them.
         n_unit += np.int64(unit)
         unit_pe += np.int64(unit & pe)
         unit_ui += np.int64(unit & ui)
         unit_wi += np.int64(unit & wi)
-        if not (ends | retiring | lacking | (u < rare) | (pres & (pe | pr))):
+        if not (ends | retired | may_join | (u < rare) | (pres & (pe | pr))):
             continue
         # Coverage that ends with the job that gave it.
         ui = ui & unit
         wi = wi & (unit | (platform & platform_on))
         # Members who retire become pensioners.
         pr = pr | retiring
-        pe = pe & (not retiring)
+        pe = pe & (not retired)
         joins_pe = joins_ui = joins_wi = False
-        if lacking:
+        if may_join:
             # New hires at the 2020 coverage, the uninsured at the catch-up
             # rate, both scaled by the firm's compliance propensity.
             relative = firm_relative_compliance[firm[i]]
-            new_hire = spell_m[i] == 0
-            bits = draw_bits(scheme_key, i)
             joins_pe = (not pe) & (third(bits, 0) < (hire_pe if new_hire else catch_pe) * relative)
             joins_ui = (not ui) & (third(bits, 1) < (hire_ui if new_hire else catch_ui) * relative)
             joins_wi = (not wi) & (third(bits, 2) < (hire_wi if new_hire else catch_wi) * relative)
@@ -176,13 +191,15 @@ class SocialInsurance(Process):
         catch_up = self.param("enrolment_catch_up") * model.policy.enforcement * self._burden_factor()
         streams = model.streams
         counts = _enrol(
-            people.status, people.sector, people.spell_m, people.age_m, people.firm, people.pension_employee,
-            people.pension_retiree, people.pension_resident, people.unemployment_insured, people.work_injury_insured,
+            people.status, people.sector, people.spell_m, people.age_m, people.firm, people.contribution_months,
+            people.pension_employee, people.pension_retiree, people.pension_resident, people.unemployment_insured,
+            people.work_injury_insured,
             relative, self.coverage_at_hire() if self._coverage is None else self._coverage,
             np.asarray(catch_up, dtype=np.float64),
             float(self.param("individual_contribution_rate")), float(self.param("platform_injury_rate")),
             float(self.param("resident_enrolment_rate")), bool(model.policy.platform_injury_protection),
-            streams.key(self.name, month, "insurance"), streams.key(self.name, month, "enrol"))
+            streams.key(self.name, month, "insurance"), streams.key(self.name, month, "enrol"),
+            float(relative.max()) if firms.n else 0.0)
         for flow, count in zip(("new_pensioners", "pension_enrolments", "unemployment_enrolments",
                                 "work_injury_enrolments", "resident_enrolments"), counts[:5]):
             model.flows[flow] += int(count)

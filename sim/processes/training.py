@@ -38,35 +38,63 @@ HIGH_SKILL_LEVEL = 3
 SKILL_EVALUATION_REFORM = "2021-01"
 
 
+PROVIDER_FIELDS = {
+    "kind": "index in KINDS",
+    "capacity": "trainee rows per month at the 2020 subsidy",
+    "max_level": "highest skill level taught",
+    "pass_rate": "share of trainees who pass the assessment",
+    "subsidy_response": "capacity change per unit change of the subsidy rate",
+    "trained": "trainee rows so far",
+    "passed": "trainee rows who passed so far",
+}
+
+
+def _provider_field(name: str) -> property:
+    return property(lambda self: self._arrays[name][self._row].item(), doc=PROVIDER_FIELDS[name])
+
+
 class TrainingProvider(mesa.Agent):
-    """A technical school, public training base or private trainer."""
+    """A technical school, public training base or private trainer.
 
-    def __init__(self, model, kind: int, capacity: float, max_level: int, pass_rate: float, subsidy_response: float):
+    Its attributes are its row of the training process's provider arrays
+    (`PROVIDER_FIELDS`), so the monthly step works on whole arrays and never
+    loops over the providers."""
+
+    def __init__(self, model, arrays: dict[str, np.ndarray], row: int):
         super().__init__(model)
-        self.kind = kind
-        self.capacity = capacity  # trainee rows per month at the 2020 subsidy
-        self.max_level = max_level
-        self.pass_rate = pass_rate
-        self.subsidy_response = subsidy_response  # capacity change per unit change of the subsidy rate
-        self.trained = 0  # trainee rows so far
-        self.passed = 0
+        self._arrays, self._row = arrays, row
+
+    kind = _provider_field("kind")
+    capacity = _provider_field("capacity")
+    max_level = _provider_field("max_level")
+    pass_rate = _provider_field("pass_rate")
+    subsidy_response = _provider_field("subsidy_response")
+    trained = _provider_field("trained")
+    passed = _provider_field("passed")
 
 
-def create_providers(model, rng: np.random.Generator) -> list[TrainingProvider]:
+def create_providers(model, rng: np.random.Generator) -> tuple[dict[str, np.ndarray], list[TrainingProvider]]:
     """Providers of each kind with log-normal capacities summing to the 2020
-    volume plus spare capacity."""
+    volume plus spare capacity: their arrays (PROVIDER_FIELDS) and their agents."""
     stocks, params = model.calibration.stocks, model.calibration.params
     counts = stocks("training.providers").astype(int)
     shares = stocks("training.capacity_share")
     total = stocks("training.person_times") * params("training.spare_capacity") / 12.0 / model.scale
-    providers = []
-    for kind, (count, share) in enumerate(zip(counts, shares)):
+    kind = np.repeat(np.arange(len(counts)), counts)
+    capacity = np.empty(len(kind))
+    for k, (count, share) in enumerate(zip(counts, shares)):
         sizes = rng.lognormal(0.0, 0.8, count)
-        for size in sizes / sizes.sum() * share * total:
-            providers.append(TrainingProvider(
-                model, kind, float(size), int(stocks("training.provider_max_level")[kind]),
-                float(params("training.pass_rate")[kind]), float(params("training.subsidy_capacity_response")[kind])))
-    return providers
+        capacity[kind == k] = sizes / sizes.sum() * share * total
+    arrays = {
+        "kind": kind,
+        "capacity": capacity,
+        "max_level": stocks("training.provider_max_level").astype(np.int64)[kind],
+        "pass_rate": np.asarray(params("training.pass_rate"), dtype=np.float64)[kind],
+        "subsidy_response": np.asarray(params("training.subsidy_capacity_response"), dtype=np.float64)[kind],
+        "trained": np.zeros(len(kind), dtype=np.int64),
+        "passed": np.zeros(len(kind), dtype=np.int64),
+    }
+    return arrays, [TrainingProvider(model, arrays, row) for row in range(len(kind))]
 
 
 def recognised(status: np.ndarray, age_m: np.ndarray, skill: np.ndarray, u: np.ndarray, rate: float) -> np.ndarray:
@@ -84,10 +112,27 @@ def _eligible_groups(status, age_m, skill) -> np.ndarray:
     blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
     by_block = np.zeros((blocks, 10), dtype=np.int64)
     for b in numba.prange(blocks):
+        # One counter per group in a register: incrementing by_block[b, group]
+        # row after row chains each row's store to the next row's load.
+        w0 = w1 = w2 = w3 = w4 = s0 = s1 = s2 = s3 = s4 = 0
         for i in range(b * BLOCK_ROWS, min(n, (b + 1) * BLOCK_ROWS)):
-            s, level = status[i], skill[i]
-            eligible = (s >= Status.UNIT) & (s <= Status.UNEMP) & (age_m[i] >= 16 * 12) & (age_m[i] < 60 * 12) & (level < 5)
-            by_block[b, 5 * np.int64(s == Status.UNEMP) + min(np.int64(level), 4)] += eligible
+            s, level, age = status[i], skill[i], age_m[i]
+            eligible = (s >= Status.UNIT) & (s <= Status.UNEMP) & (age >= 16 * 12) & (age < 60 * 12)
+            seeking = s == Status.UNEMP
+            work, seek = eligible & (not seeking), eligible & seeking
+            w0 += work & (level == 0)
+            w1 += work & (level == 1)
+            w2 += work & (level == 2)
+            w3 += work & (level == 3)
+            w4 += work & (level == 4)
+            s0 += seek & (level == 0)
+            s1 += seek & (level == 1)
+            s2 += seek & (level == 2)
+            s3 += seek & (level == 3)
+            s4 += seek & (level == 4)
+        row = by_block[b]
+        row[0], row[1], row[2], row[3], row[4] = w0, w1, w2, w3, w4
+        row[5], row[6], row[7], row[8], row[9] = s0, s1, s2, s3, s4
     return by_block.sum(axis=0)
 
 
@@ -104,7 +149,7 @@ class Training(Process):
 
     def __init__(self, model):
         super().__init__(model)
-        self.providers = create_providers(model, model.streams.generator(self.name, 0, "providers"))
+        self.provider_arrays, self.providers = create_providers(model, model.streams.generator(self.name, 0, "providers"))
 
     def step(self, month: int) -> None:
         model, people = self.model, self.model.people
@@ -123,8 +168,9 @@ class Training(Process):
         weight = np.where(status == Status.UNEMP, self.param("unemployed_weight"), 1.0) * level_weight[skill]
         trainees = idx[u < rate * weight]
 
-        response = np.array([p.subsidy_response for p in self.providers])
-        capacity = (np.array([p.capacity for p in self.providers]) * model.policy.training_capacity
+        providers = self.provider_arrays
+        response = providers["subsidy_response"]
+        capacity = (providers["capacity"] * model.policy.training_capacity
                     * np.maximum(1.0 + response * (subsidy - self.param("subsidy_rate")), 0.0))
         rng = self.rng(month, "courses")
         # Rationing: when the expected enrolments exceed the capacity, each
@@ -139,8 +185,7 @@ class Training(Process):
         model.flows["training_person_times"] += len(trainees)
 
         level = people.skill[trainees] + 1
-        max_level = np.array([p.max_level for p in self.providers])
-        pass_rate = np.array([p.pass_rate for p in self.providers])
+        max_level, pass_rate = providers["max_level"], providers["pass_rate"]
         provider = np.empty(len(trainees), dtype=np.int64)
         for course in np.unique(level):  # at most five levels
             takers = np.flatnonzero(level == course)
@@ -158,11 +203,8 @@ class Training(Process):
 
         self._recognise_incumbents(month)
 
-        trained = np.bincount(provider[taught], minlength=len(self.providers))
-        passed = np.bincount(provider[passes], minlength=len(self.providers))
-        for agent, n_trained, n_passed in zip(self.providers, trained, passed):
-            agent.trained += int(n_trained)
-            agent.passed += int(n_passed)
+        providers["trained"] += np.bincount(provider[taught], minlength=len(max_level))
+        providers["passed"] += np.bincount(provider[passes], minlength=len(max_level))
 
     def _recognise_incumbents(self, month: int) -> None:
         """Skilled talent counts workers in skilled posts at an equivalent level,
