@@ -320,10 +320,10 @@ def calibrate(end_year, particles, generations, quantile, max_simulations, scale
     click.echo(f"wrote {out} and {report_path}")
 
 
-@main.command("fit-wages")
+@main.command("fit-wages")  # defaults: sim.wage_fit.FIT_SCALE, FIT_SEEDS (not imported here: start-up stays light)
 @click.option("--scale", type=click.FloatRange(min=10, max=10000), default=200.0, show_default=True,
               help="Persons per row of the populations built for the fit.")
-@click.option("--seeds", type=click.IntRange(min=1, max=20), default=3, show_default=True,
+@click.option("--seeds", type=click.IntRange(min=1, max=20), default=8, show_default=True,
               help="Populations averaged per evaluation (the same seeds in every evaluation).")
 @click.option("--write", "write_values", is_flag=True,
               help="Also write the fitted values into calibration/params.toml and the baseline files.")

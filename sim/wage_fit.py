@@ -27,7 +27,7 @@ which the model does not have; Zhejiang's employment by sector and ownership
 is not published, so the private and non-private gaps of a sector cannot both
 be matched by one premium; and the sector table is for 2022.
 
-    zjsim fit-wages [--scale 200] [--seeds 3] [--write]
+    zjsim fit-wages [--scale 200] [--seeds 8] [--write]
 """
 
 import csv
@@ -49,6 +49,10 @@ FITTED_SECTORS = [i for i, sector in enumerate(SECTORS) if sector != REFERENCE] 
 FITTED = [f"wages.sector_premium[{i}]" for i in FITTED_SECTORS]
 LOG_SD = "wages.log_sd"
 TOLERANCE = 0.05  # the issue's "within 5%"
+# The fit's populations: scale 200 (at 1000 the non-private cells of small
+# sectors hold a handful of firm rows, or none) and seeds 1..8 (three seeds
+# left the non-private agricultural cell matched to their draw, not the law).
+FIT_SCALE, FIT_SEEDS = 200.0, 8
 
 
 @dataclass(frozen=True)
@@ -158,7 +162,7 @@ def _with(cal: Calibration, x: np.ndarray) -> Calibration:
     return replace(cal, stocks=cal.stocks.with_values({LOG_SD: float(x[-1])}))
 
 
-def fit(cal: Calibration, *, scale: float = 200.0, seeds: int = 3) -> dict:
+def fit(cal: Calibration, *, scale: float = FIT_SCALE, seeds: int = FIT_SEEDS) -> dict:
     """Least-squares fit of the five sector premia and log_sd; returns the
     values, the targets and the moments before and after."""
     from scipy.optimize import least_squares

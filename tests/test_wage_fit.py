@@ -5,7 +5,7 @@ import pytest
 
 from sim.errors import InputError
 from sim.calibration import Calibration
-from sim.wage_fit import REPORT, TOLERANCE, gini, mean_moments, read_structure, targets
+from sim.wage_fit import FIT_SCALE, FIT_SEEDS, REPORT, TOLERANCE, gini, mean_moments, read_structure, targets
 
 # Targets the fit leaves outside 5% (calibration/wage_fit_report.md).  One
 # premium per sector serves both ownerships, and the model's non-private units
@@ -14,7 +14,6 @@ from sim.wage_fit import REPORT, TOLERANCE, gini, mean_moments, read_structure, 
 # -4%; the least-squares fit splits the difference.
 OUT_OF_REACH = {"ratio:non_private:agriculture", "ratio:private:agriculture",
                 "ratio:non_private:construction", "ratio:private:construction"}
-FIT_SEEDS = list(range(1, 9))  # the populations the fit averaged (zjsim fit-wages --scale 200 --seeds 8)
 
 
 def test_gini_of_known_samples():
@@ -43,7 +42,7 @@ def test_the_2020_distribution_matches_the_cited_figures():
     Eight seeds, not three: the non-private agricultural cell holds few firm
     rows at scale 200, and a fit to three seeds matched their draw, not the
     law (-4% for seeds 1-3, -24% to -28% for three other sets of three)."""
-    moments = mean_moments(Calibration.load(), 200.0, FIT_SEEDS)
+    moments = mean_moments(Calibration.load(), FIT_SCALE, list(range(1, FIT_SEEDS + 1)))
     for target in targets(read_structure()):
         tolerance = 0.20 if target.name in OUT_OF_REACH else TOLERANCE
         assert moments[target.name] == pytest.approx(target.value, rel=tolerance), target.name
@@ -95,3 +94,13 @@ def test_a_scale_too_coarse_for_the_targets_exits_2_with_a_message(tmp_path):
     assert "use a scale of 500 or finer" in out.stderr
     assert "Traceback" not in out.stderr
     assert REPORT.read_bytes() == before  # nothing written
+
+
+def test_the_command_defaults_are_the_fit_s_populations():
+    """`zjsim fit-wages --write` with its defaults reproduces the committed
+    values: its options default to the scale and seeds the fit used."""
+    from sim.cli import fit_wages
+
+    defaults = {option.name: option.default for option in fit_wages.params}
+    assert (defaults["scale"], defaults["seeds"]) == (FIT_SCALE, FIT_SEEDS)
+    assert f"scale {FIT_SCALE:g}, mean of {FIT_SEEDS} seeds" in REPORT.read_text(encoding="utf-8")
