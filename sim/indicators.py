@@ -18,7 +18,7 @@ import numba
 import numpy as np
 
 from .distribution import DEFINITIONS, snapshot_parts
-from .kernels import BLOCK_ROWS
+from .kernels import BLOCK_ROWS, as_bytes, block
 from .status import Status
 
 TEN_THOUSAND = 1e4
@@ -227,50 +227,71 @@ COUNTS = ("alive", "employed", "unemployed", "urban_employed", "urban_unemployed
 def _count(status, urban, firm, firm_non_private, wage, pension_employee, pension_retiree, pension_resident,
            unemployment_insured, work_injury_insured, title, skill, card, ecard):
     """The counts of COUNTS, in its order, and the wage bills of urban unit
-    employees (all, non-private) in fen (1/100 yuan), in one pass.
+    employees (all, non-private) in fen (1/100 yuan), in one pass over blocks
+    of rows.
 
-    Branch-free: status and flags vary from row to row, so the loop adds 0/1
-    terms instead of branching (a mispredicted branch costs more than the
-    row's arithmetic).  Wage bills are summed as whole fen, an exact integer
-    sum, so chunks can run in parallel and the result depends neither on the
-    order nor on the number of threads."""
+    Each block is counted by a few short loops over views of the block that
+    start at row 0 (`kernels.block`), each adding 0/1 terms of a few columns:
+    numba then need not check an index for negative values, and LLVM turns
+    such loops into vector instructions (about 2.5x faster than one loop that
+    carries all eighteen sums).  Wage bills are summed as whole fen, an exact
+    integer sum, so blocks can run in parallel and the result depends neither
+    on the order nor on the number of threads."""
     n = len(status)
-    chunks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
-    partial = np.zeros((chunks, len(COUNTS) + 2), dtype=np.int64)
-    for chunk in numba.prange(chunks):
-        c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = c8 = c9 = c10 = c11 = c12 = c13 = c14 = c15 = 0
-        bill = bill_non_private = 0
-        for i in range(chunk * BLOCK_ROWS, min(n, (chunk + 1) * BLOCK_ROWS)):
-            s = status[i]
-            alive = s != Status.ABSENT
-            employed = (s >= Status.UNIT) & (s <= Status.FLEX)
-            unemployed = s == Status.UNEMP
-            u = urban[i]
-            unit_urban = (s == Status.UNIT) & u
-            non_private = unit_urban & firm_non_private[firm[i]]  # firm -1 reads the last firm; masked by unit_urban
-            working_life = alive & (s != Status.RETIRED) & (s != Status.SCHOOL)
-            fen = np.int64(wage[i] * np.float32(100.0) + np.float32(0.5))
-            c0 += alive
-            c1 += employed
-            c2 += unemployed
-            c3 += employed & u
-            c4 += unemployed & u
-            c5 += unit_urban
-            c6 += non_private
-            c7 += pension_employee[i] | pension_retiree[i] | pension_resident[i]
-            c8 += unemployment_insured[i]
-            c9 += work_injury_insured[i]
-            c10 += working_life & (title[i] >= 1)
-            c11 += working_life & (title[i] == 3)
-            c12 += working_life & (skill[i] >= 1)
-            c13 += working_life & (skill[i] >= 3)
-            c14 += card[i]
-            c15 += ecard[i]
-            bill += unit_urban * fen
-            bill_non_private += non_private * fen
-        row = partial[chunk]
-        row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7] = c0, c1, c2, c3, c4, c5, c6, c7
-        row[8], row[9], row[10], row[11], row[12], row[13], row[14], row[15] = c8, c9, c10, c11, c12, c13, c14, c15
+    blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
+    partial = np.zeros((blocks, len(COUNTS) + 2), dtype=np.int64)
+    for b in numba.prange(blocks):
+        lo, hi = block(b, n)
+        st, ur, fi, wa = status[lo:hi], as_bytes(urban)[lo:hi], firm[lo:hi], wage[lo:hi]
+        # Labour status and area.
+        alive = employed = unemployed = employed_urban = unemployed_urban = unit_urban = np.int32(0)
+        for i in range(hi - lo):
+            s, u = st[i], ur[i]
+            is_employed = np.int32((s >= Status.UNIT) & (s <= Status.FLEX))
+            is_unemployed = np.int32(s == Status.UNEMP)
+            alive += np.int32(s != Status.ABSENT)
+            employed += is_employed
+            unemployed += is_unemployed
+            employed_urban += is_employed & u
+            unemployed_urban += is_unemployed & u
+            unit_urban += np.int32(s == Status.UNIT) & u
+        # Urban unit employees' firms and wage bills.
+        non_private = np.int32(0)
+        bill = bill_non_private = np.int64(0)
+        for i in range(hi - lo):
+            counted = np.int64((st[i] == Status.UNIT) & ur[i])
+            fen = np.int64(wa[i] * np.float32(100.0) + np.float32(0.5))
+            # firm -1 (no firm) reads firm 0, masked by `counted`.
+            public = counted & np.int64(as_bytes(firm_non_private)[max(fi[i], 0)])
+            non_private += np.int32(public)
+            bill += counted * fen
+            bill_non_private += public * fen
+        # Insurance and cards.
+        pe, pr, pres, ui, wi = (as_bytes(pension_employee)[lo:hi], as_bytes(pension_retiree)[lo:hi],
+                                as_bytes(pension_resident)[lo:hi], as_bytes(unemployment_insured)[lo:hi],
+                                as_bytes(work_injury_insured)[lo:hi])
+        ca, ec = as_bytes(card)[lo:hi], as_bytes(ecard)[lo:hi]
+        pension = unemployment = injury = cards = ecards = np.int32(0)
+        for i in range(hi - lo):
+            pension += np.int32(pe[i] | pr[i] | pres[i])
+            unemployment += np.int32(ui[i])
+            injury += np.int32(wi[i])
+            cards += np.int32(ca[i])
+            ecards += np.int32(ec[i])
+        # Talent of people in working life (neither in school nor retired).
+        ti, sk = title[lo:hi], skill[lo:hi]
+        titled = senior = skilled = high_skilled = np.int32(0)
+        for i in range(hi - lo):
+            s = st[i]
+            working_life = np.int32((s != Status.ABSENT) & (s != Status.RETIRED) & (s != Status.SCHOOL))
+            titled += working_life & np.int32(ti[i] >= 1)
+            senior += working_life & np.int32(ti[i] == 3)
+            skilled += working_life & np.int32(sk[i] >= 1)
+            high_skilled += working_life & np.int32(sk[i] >= 3)
+        row = partial[b]
+        row[0], row[1], row[2], row[3], row[4], row[5] = alive, employed, unemployed, employed_urban, unemployed_urban, unit_urban
+        row[6], row[7], row[8], row[9] = non_private, pension, unemployment, injury
+        row[10], row[11], row[12], row[13], row[14], row[15] = titled, senior, skilled, high_skilled, cards, ecards
         row[16], row[17] = bill, bill_non_private
     return partial.sum(axis=0)
 

@@ -13,7 +13,7 @@ checked every month.
 import numba
 import numpy as np
 
-from ..kernels import BLOCK_ROWS, join_blocks, room_after, search
+from ..kernels import BLOCK_ROWS, block, join_blocks, room_after, search
 from ..status import Status, is_employed
 from ..table import Column
 from ..timeline import calendar_month, parse_month
@@ -99,12 +99,19 @@ def statutory_age_months(female: np.ndarray, cadre: np.ndarray, birth_month: np.
 @numba.njit(cache=True, parallel=True)
 def _age(status, age_m) -> int:
     """Every resident one month older; returns the residents."""
-    residents = 0
-    for i in numba.prange(len(status)):
-        alive = status[i] != Status.ABSENT
-        age_m[i] += np.int16(alive)
-        residents += np.int64(alive)
-    return residents
+    n = len(status)
+    blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
+    residents = np.zeros(blocks, dtype=np.int64)
+    for b in numba.prange(blocks):
+        lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
+        status_b, age_b = status[lo:hi], age_m[lo:hi]
+        count = np.int32(0)
+        for i in range(hi - lo):
+            alive = np.int16(status_b[i] != Status.ABSENT)
+            age_b[i] += alive
+            count += alive
+        residents[b] = count
+    return residents.sum()
 
 
 @numba.njit(cache=True, parallel=True)
@@ -119,14 +126,16 @@ def _past_statutory_age(status, age_m, female, cadre, month, reform, base, first
     found = np.empty((blocks, room), dtype=np.int64)
     counts = np.zeros(blocks, dtype=np.int64)  # rows found by each block, kept or not
     for b in numba.prange(blocks):
+        lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
+        status_b, age_b, female_b, cadre_b = status[lo:hi], age_m[lo:hi], female[lo:hi], cadre[lo:hi]
         k = 0
-        for i in range(b * BLOCK_ROWS, min(n, (b + 1) * BLOCK_ROWS)):
-            s, age = status[i], np.int32(age_m[i])
-            group = np.int32(female[i]) * (2 - np.int32(cadre[i]))
+        for j in range(hi - lo):
+            s, age = status_b[j], np.int32(age_b[j])
+            group = np.int32(female_b[j]) * (2 - np.int32(cadre_b[j]))
             if (age >= base[group]) & (s != Status.ABSENT) & (s != Status.RETIRED):
-                if age >= _statutory_age(female[i], cadre[i], month - age, reform, base, first, shift, most):
+                if age >= _statutory_age(female_b[j], cadre_b[j], month - age, reform, base, first, shift, most):
                     if k < room:
-                        found[b, k] = i
+                        found[b, k] = lo + j
                     k += 1
         counts[b] = k
     return np.all(counts <= room), join_blocks(found, np.minimum(counts, room)), counts.max()

@@ -49,7 +49,7 @@ scale.
 import numba
 import numpy as np
 
-from ..kernels import BLOCK_ROWS
+from ..kernels import BLOCK_ROWS, block
 from ..status import Status
 from ..table import Column
 from .base import Process
@@ -120,49 +120,53 @@ def _month(status, wage, tier, pension_employee, pension_retiree, unemployment_i
     er_pe, ee_pe, er_ui, ee_ui = rates[0], rates[1], rates[2], rates[3]
     for chunk in numba.prange(chunks):
         acc = np.zeros(10, dtype=np.float64)
-        for i in range(chunk * BLOCK_ROWS, min(n, (chunk + 1) * BLOCK_ROWS)):
-            s = status[i]
+        lo, hi = block(chunk, n)  # views of the block, indexed from 0 (sim.kernels)
+        status_b, wage_b, tier_b = status[lo:hi], wage[lo:hi], tier[lo:hi]
+        employee_b, retiree_b, insured_b = pension_employee[lo:hi], pension_retiree[lo:hi], unemployment_insured[lo:hi]
+        months_b, pension_b, left_b = contribution_months[lo:hi], pension[lo:hi], benefit_left[lo:hi]
+        for i in range(hi - lo):
+            s = status_b[i]
             if s == Status.ABSENT:
                 continue
-            if pension_retiree[i]:
-                if pension[i] == 0.0:  # retired this month: the pension is set
-                    paid = np.float32(new_pension(float(contribution_months[i]), wage[i] / average_monthly,
+            if retiree_b[i]:
+                if pension_b[i] == 0.0:  # retired this month: the pension is set
+                    paid = np.float32(new_pension(float(months_b[i]), wage_b[i] / average_monthly,
                                                   average_monthly))
                     acc[9] += 1.0
                 else:
-                    paid = np.float32(pension[i] * indexation)
+                    paid = np.float32(pension_b[i] * indexation)
                 if write:
-                    pension[i] = paid
+                    pension_b[i] = paid
                 acc[4] += paid
                 acc[7] += 1.0
                 continue
-            contributed = contribution_months[i]
-            if pension_employee[i]:
+            contributed = months_b[i]
+            if employee_b[i]:
                 if s == Status.UNIT:
-                    base = contribution_base(float(wage[i]), average_monthly, floor_share, ceiling_share, reporting)
+                    base = contribution_base(float(wage_b[i]), average_monthly, floor_share, ceiling_share, reporting)
                     acc[0] += er_pe * base
                     acc[1] += ee_pe * base
                     acc[6] += 1.0
                     contributed = min(contributed + 1, 32767)
-                    if unemployment_insured[i]:
+                    if insured_b[i]:
                         acc[3] += (er_ui + ee_ui) * base
                 elif (s == Status.SELF) | (s == Status.FLEX):
                     acc[2] += FLEXIBLE_RATE * flexible_base
                     acc[6] += 1.0
                     contributed = min(contributed + 1, 32767)
-            left = benefit_left[i]
+            left = left_b[i]
             if s == Status.UNEMP:
-                if unemployment_insured[i] & (left == 0):  # lost an insured job this month
+                if insured_b[i] & (left == 0):  # lost an insured job this month
                     left = _benefit_months(contributed)
                 if left > 0:
-                    acc[5] += benefits_by_tier[tier[i]]
+                    acc[5] += benefits_by_tier[tier_b[i]]
                     acc[8] += 1.0
                     left -= 1
             else:
                 left = 0
             if write:
-                contribution_months[i] = contributed
-                benefit_left[i] = left
+                months_b[i] = contributed
+                left_b[i] = left
         partial[chunk] = acc
     return partial.sum(axis=0)
 

@@ -46,10 +46,13 @@ def _employees_of(status, firm, closing) -> np.ndarray:
     rows, chunk = np.empty(256, dtype=np.int64), np.empty(CHUNK, dtype=np.int64)
     count = 0
     for start in range(0, n, CHUNK):
+        end = min(n, start + CHUNK)
+        status_c, firm_c = status[start:end], firm[start:end]  # views indexed from 0 (sim.kernels)
         k = 0
-        for i in range(start, min(n, start + CHUNK)):
-            chunk[k] = i
-            k += (status[i] == Status.UNIT) & closing[firm[i]]  # firm -1 (not employed) is masked by the status
+        for i in range(end - start):
+            chunk[k] = start + i
+            # firm -1 (not employed) reads firm 0, masked by the status.
+            k += (status_c[i] == Status.UNIT) & closing[max(firm_c[i], 0)]
         rows, count = extend(rows, count, chunk, k)
     return rows[:count]
 

@@ -12,7 +12,7 @@ give up searching; working-age inactive people may start searching.
 import numba
 import numpy as np
 
-from ..kernels import BLOCK_ROWS, join_blocks, room_after, rows_with_status, search
+from ..kernels import BLOCK_ROWS, block, join_blocks, room_after, rows_with_status, search
 from ..sampling import categorical, choose_exact, stochastic_round
 from ..status import PUBLIC_SECTOR, Status
 from ..table import Column
@@ -39,8 +39,12 @@ def vacancies(model, rng: np.random.Generator) -> np.ndarray:
 def _count_months(status, spell_m) -> None:
     """Every resident's spell in their status grows a month (capped at the
     column's largest value)."""
-    for i in numba.prange(len(status)):
-        spell_m[i] += np.int16((status[i] != Status.ABSENT) & (spell_m[i] < 32767))
+    n = len(status)
+    for b in numba.prange((n + BLOCK_ROWS - 1) // BLOCK_ROWS):
+        lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
+        status_b, spell_b = status[lo:hi], spell_m[lo:hi]
+        for i in range(hi - lo):
+            spell_b[i] += np.int16((status_b[i] != Status.ABSENT) & (spell_b[i] < 32767))
 
 
 @numba.njit(cache=True, parallel=True)
@@ -56,16 +60,18 @@ def _find_seekers(status, room):
     counts_u = np.zeros(blocks, dtype=np.int64)
     counts_f = np.zeros(blocks, dtype=np.int64)  # rows found by each block, kept or not
     for b in numba.prange(blocks):
+        lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
+        status_b = status[lo:hi]
         ku = kf = 0
-        for i in range(b * BLOCK_ROWS, min(n, (b + 1) * BLOCK_ROWS)):
-            s = status[i]
+        for j in range(hi - lo):
+            s = status_b[j]
             if s == Status.UNEMP:
                 if ku < room:
-                    found_u[b, ku] = i
+                    found_u[b, ku] = lo + j
                 ku += 1
             elif s == Status.FLEX:
                 if kf < room:
-                    found_f[b, kf] = i
+                    found_f[b, kf] = lo + j
                 kf += 1
         counts_u[b] = ku
         counts_f[b] = kf

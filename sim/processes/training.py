@@ -17,7 +17,7 @@ import mesa
 import numba
 import numpy as np
 
-from ..kernels import BLOCK_ROWS
+from ..kernels import BLOCK_ROWS, block
 from ..status import Status
 from ..table import Column
 from ..timeline import parse_month
@@ -115,8 +115,10 @@ def _eligible_groups(status, age_m, skill) -> np.ndarray:
         # One counter per group in a register: incrementing by_block[b, group]
         # row after row chains each row's store to the next row's load.
         w0 = w1 = w2 = w3 = w4 = s0 = s1 = s2 = s3 = s4 = 0
-        for i in range(b * BLOCK_ROWS, min(n, (b + 1) * BLOCK_ROWS)):
-            s, level, age = status[i], skill[i], age_m[i]
+        lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
+        status_b, age_b, skill_b = status[lo:hi], age_m[lo:hi], skill[lo:hi]
+        for i in range(hi - lo):
+            s, level, age = status_b[i], skill_b[i], age_b[i]
             eligible = (s >= Status.UNIT) & (s <= Status.UNEMP) & (age >= 16 * 12) & (age < 60 * 12)
             seeking = s == Status.UNEMP
             work, seek = eligible & (not seeking), eligible & seeking

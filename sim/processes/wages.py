@@ -23,7 +23,7 @@ recommended raise a year) moves unit employees' January raises towards it by
 import numba
 import numpy as np
 
-from ..kernels import rows_with_status
+from ..kernels import BLOCK_ROWS, block, rows_with_status
 from ..status import Status
 from ..table import Column
 from ..timeline import calendar_month
@@ -79,14 +79,21 @@ def apply_minimum_wage(people, firms, tiers: np.ndarray, idx: np.ndarray) -> int
 def _raise_all_to_minimum(status, firm, tier, wage, complies, floors) -> int:
     """apply_minimum_wage over every unit employee, in one pass; the firm's
     compliance is read only for the few wages below the floor."""
-    raised = 0
-    for i in numba.prange(len(status)):
-        floor = floors[tier[i]]
-        if (status[i] == Status.UNIT) & (wage[i] < floor):
-            if complies[firm[i]]:
-                wage[i] = floor
-                raised += 1
-    return raised
+    n = len(status)
+    blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
+    raised = np.zeros(blocks, dtype=np.int64)
+    for b in numba.prange(blocks):
+        lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
+        status_b, firm_b, tier_b, wage_b = status[lo:hi], firm[lo:hi], tier[lo:hi], wage[lo:hi]
+        count = 0
+        for i in range(hi - lo):
+            floor = floors[tier_b[i]]
+            if (status_b[i] == Status.UNIT) & (wage_b[i] < floor):
+                if complies[firm_b[i]]:
+                    wage_b[i] = floor
+                    count += 1
+        raised[b] = count
+    return raised.sum()
 
 
 def covered_firms(sizes: np.ndarray, persons: np.ndarray, alive: np.ndarray, share: float) -> np.ndarray:
