@@ -112,26 +112,26 @@ def _eligible_groups(status, age_m, skill) -> np.ndarray:
     blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
     by_block = np.zeros((blocks, 10), dtype=np.int64)
     for b in numba.prange(blocks):
-        # One counter per group in a register: incrementing by_block[b, group]
-        # row after row chains each row's store to the next row's load.
-        w0 = w1 = w2 = w3 = w4 = s0 = s1 = s2 = s3 = s4 = 0
         lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
         status_b, age_b, skill_b = status[lo:hi], age_m[lo:hi], skill[lo:hi]
+        # One counter per group in a register: incrementing by_block[b, group]
+        # row after row chains each row's store to the next row's load.
+        w0 = w1 = w2 = w3 = w4 = s0 = s1 = s2 = s3 = s4 = np.int32(0)
         for i in range(hi - lo):
             s, level, age = status_b[i], skill_b[i], age_b[i]
-            eligible = (s >= Status.UNIT) & (s <= Status.UNEMP) & (age >= 16 * 12) & (age < 60 * 12)
-            seeking = s == Status.UNEMP
-            work, seek = eligible & (not seeking), eligible & seeking
-            w0 += work & (level == 0)
-            w1 += work & (level == 1)
-            w2 += work & (level == 2)
-            w3 += work & (level == 3)
-            w4 += work & (level == 4)
-            s0 += seek & (level == 0)
-            s1 += seek & (level == 1)
-            s2 += seek & (level == 2)
-            s3 += seek & (level == 3)
-            s4 += seek & (level == 4)
+            eligible = np.int32((s >= Status.UNIT) & (s <= Status.UNEMP) & (age >= 16 * 12) & (age < 60 * 12))
+            seeking = np.int32(s == Status.UNEMP)
+            work, seek = eligible & (1 - seeking), eligible & seeking
+            w0 += work & np.int32(level == 0)
+            w1 += work & np.int32(level == 1)
+            w2 += work & np.int32(level == 2)
+            w3 += work & np.int32(level == 3)
+            w4 += work & np.int32(level == 4)
+            s0 += seek & np.int32(level == 0)
+            s1 += seek & np.int32(level == 1)
+            s2 += seek & np.int32(level == 2)
+            s3 += seek & np.int32(level == 3)
+            s4 += seek & np.int32(level == 4)
         row = by_block[b]
         row[0], row[1], row[2], row[3], row[4] = w0, w1, w2, w3, w4
         row[5], row[6], row[7], row[8], row[9] = s0, s1, s2, s3, s4
