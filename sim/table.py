@@ -22,6 +22,16 @@ def _take(values: np.ndarray, order: np.ndarray) -> np.ndarray:
     return out
 
 
+def _filled(rows: int, column: "Column") -> np.ndarray:
+    """A new column of `rows` rows holding the column's default.  Zero
+    defaults come from np.zeros, whose memory the system hands out already
+    zeroed: no pass writes it (a second of the whole province's build was
+    filling columns that the build then overwrote)."""
+    if column.default == 0:
+        return np.zeros(rows, dtype=column.dtype)
+    return np.full(rows, column.default, dtype=column.dtype)
+
+
 @dataclass(frozen=True)
 class Column:
     """A state column: its dtype, the value new rows get, and what it means."""
@@ -38,7 +48,7 @@ class Table:
         self.columns = dict(columns)
         self.n = int(rows)
         capacity = max(int(capacity or rows), 1)
-        self._data = {name: np.full(capacity, col.default, dtype=col.dtype) for name, col in self.columns.items()}
+        self._data = {name: _filled(capacity, col) for name, col in self.columns.items()}
 
     def __getattr__(self, name: str) -> np.ndarray:
         data = self.__dict__.get("_data")
@@ -70,7 +80,7 @@ class Table:
         if self.n + count > self.capacity:
             new_capacity = max(int(self.capacity * self.GROWTH), self.n + count)
             for name, col in self.columns.items():
-                grown = np.full(new_capacity, col.default, dtype=col.dtype)
+                grown = _filled(new_capacity, col)
                 grown[: self.n] = self._data[name][: self.n]
                 self._data[name] = grown
         start = self.n
