@@ -187,3 +187,50 @@ def test_members_who_retire_without_a_month_contributed_draw_no_employee_pension
     assert pension_retiree.tolist() == [False, True, False, True]
     assert pension_employee.tolist() == [False, False, False, False]
     assert counts[0] == 2  # new pensioners
+
+
+def test_employees_of_closing_firms_across_several_waves_of_blocks():
+    """The parallel search gives numpy's rows in row order, with a closing firm
+    whose employees fill whole blocks and rows beyond the first waves."""
+    from sim.processes import labour_demand
+
+    rows = (labour_demand.WAVE_BLOCKS + 3) * BLOCK_ROWS + 777
+    rng = np.random.default_rng(5)
+    status = rng.choice(np.array([Status.SCHOOL, Status.UNIT, Status.FLEX, Status.UNEMP], dtype=np.int8), rows)
+    firm = np.where(status == Status.UNIT, rng.integers(1, 3000, rows), -1).astype(np.int32)
+    big = slice(2 * BLOCK_ROWS - 100, 4 * BLOCK_ROWS + 100)  # one firm's employees fill two whole blocks
+    status[big], firm[big] = Status.UNIT, 0
+    closing = rng.random(3000) < 0.02
+    closing[0] = True
+    expected = np.flatnonzero((status == Status.UNIT) & closing[np.maximum(firm, 0)])
+    found = labour_demand._employees_of(status, firm, closing)
+    assert found[-1] >= labour_demand.WAVE_BLOCKS * BLOCK_ROWS  # the last waves were searched
+    assert np.array_equal(found, expected)
+
+
+def test_monthly_counts_match_numpy():
+    """The monthly counts (vectorised loops over block views) against numpy, with
+    wages large enough that the bills overflow 32 bits."""
+    from sim import indicators
+
+    rng, status, age_m, female, cadre, local, firm = _people(7)
+    urban = rng.random(ROWS) < 0.6
+    non_private = rng.random(500) < 0.3
+    wage = (rng.lognormal(8.5, 0.6, ROWS)).astype(np.float32)
+    flags = [rng.random(ROWS) < share for share in (0.4, 0.2, 0.3, 0.3, 0.35, 0.9, 0.6)]
+    pe, pr, pres, ui, wi, card, ecard = flags
+    title, skill = rng.integers(0, 4, ROWS).astype(np.int8), rng.integers(0, 6, ROWS).astype(np.int8)
+    counts = indicators._count(status, urban, firm, non_private, wage, pe, pr, pres, ui, wi, title, skill, card, ecard)
+    alive = status != Status.ABSENT
+    employed = (status >= Status.UNIT) & (status <= Status.FLEX)
+    unemployed = status == Status.UNEMP
+    unit_urban = (status == Status.UNIT) & urban
+    public = unit_urban & non_private[np.maximum(firm, 0)]
+    working = alive & (status != Status.RETIRED) & (status != Status.SCHOOL)
+    fen = (wage * np.float32(100.0) + np.float32(0.5)).astype(np.int64)
+    expected = [alive, employed, unemployed, employed & urban, unemployed & urban, unit_urban, public,
+                pe | pr | pres, ui, wi, working & (title >= 1), working & (title == 3), working & (skill >= 1),
+                working & (skill >= 3), card, ecard]
+    assert [int(c) for c in counts[:16]] == [int(np.count_nonzero(mask)) for mask in expected]
+    assert int(counts[16]) == int(fen[unit_urban].sum()) and int(counts[17]) == int(fen[public].sum())
+    assert int(counts[16]) > 2**31

@@ -13,7 +13,7 @@ separations).
 import numba
 import numpy as np
 
-from ..kernels import CHUNK, extend
+from ..kernels import BLOCK_ROWS, block, extend
 from ..status import Status
 from ..table import Column
 from .base import Process
@@ -39,21 +39,44 @@ def relative_closure_hazard(persons: np.ndarray, represents: np.ndarray, alive: 
     return relative / mean
 
 
+WAVE_BLOCKS = 16  # blocks searched in parallel at a time, each with room for all its rows (8 MB in all)
+
+
+@numba.njit(cache=True, parallel=True)
+def _employees_in_blocks(status, firm, closing, first, found, counts) -> None:
+    """Search blocks first, first + 1, ... (one per row of `found`) in
+    parallel: found[w, :counts[w]] are the rows of block first + w that
+    `_employees_of` wants."""
+    n = len(status)
+    wave = min(len(counts), (n + BLOCK_ROWS - 1) // BLOCK_ROWS - first)
+    for w in numba.prange(wave):
+        lo, hi = block(first + w, n)  # views of the block, indexed from 0 (sim.kernels)
+        status_b, firm_b, found_b = status[lo:hi], firm[lo:hi], found[w]
+        k = 0
+        for i in range(hi - lo):
+            found_b[k] = lo + i
+            # firm -1 (not employed) reads firm 0, masked by the status.
+            k += (status_b[i] == Status.UNIT) & closing[max(firm_b[i], 0)]
+        counts[w] = k
+
+
 @numba.njit(cache=True)
 def _employees_of(status, firm, closing) -> np.ndarray:
-    """Rows of the unit employees of the firms marked in `closing`."""
-    n = len(status)
-    rows, chunk = np.empty(256, dtype=np.int64), np.empty(CHUNK, dtype=np.int64)
-    count = 0
-    for start in range(0, n, CHUNK):
-        end = min(n, start + CHUNK)
-        status_c, firm_c = status[start:end], firm[start:end]  # views indexed from 0 (sim.kernels)
-        k = 0
-        for i in range(end - start):
-            chunk[k] = start + i
-            # firm -1 (not employed) reads firm 0, masked by the status.
-            k += (status_c[i] == Status.UNIT) & closing[max(firm_c[i], 0)]
-        rows, count = extend(rows, count, chunk, k)
+    """Rows of the unit employees of the firms marked in `closing`, in row order.
+
+    Blocks of rows are searched in parallel, a wave of `WAVE_BLOCKS` at a
+    time, each with room for every one of its rows: a closing firm's
+    employees sit together (rows are grouped by firm), so one block may hold
+    thousands of them and no room sized by the average share would do, while
+    room for every row of every block at once would cost 8 bytes a person."""
+    blocks = (len(status) + BLOCK_ROWS - 1) // BLOCK_ROWS
+    found = np.empty((WAVE_BLOCKS, BLOCK_ROWS), dtype=np.int64)
+    counts = np.zeros(WAVE_BLOCKS, dtype=np.int64)
+    rows, count = np.empty(256, dtype=np.int64), 0
+    for first in range(0, blocks, WAVE_BLOCKS):
+        _employees_in_blocks(status, firm, closing, first, found, counts)
+        for w in range(min(WAVE_BLOCKS, blocks - first)):
+            rows, count = extend(rows, count, found[w], counts[w])
     return rows[:count]
 
 
