@@ -17,7 +17,6 @@ resident pension at a monthly rate.
 import numba
 import numpy as np
 
-from ..kernels import BLOCK_ROWS, block
 from ..status import SECTORS, Status
 from ..streams import draw, draw_bits, third
 from ..table import Column
@@ -53,9 +52,8 @@ def _enrol(status, sector, spell_m, age_m, firm, contribution_months, pension_em
     largest firm's relative compliance) read their firm.  The same
     pass counts the unit employees and their memberships after the month's
     transitions: next month's coverage at hire, without a pass of its own."""
-    n = len(status)
-    blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
-    partial = np.zeros((blocks, 9), dtype=np.int64)
+    n_pensioners = n_pension = n_unemployment = n_work_injury = n_resident = 0
+    n_unit = unit_pe = unit_ui = unit_wi = 0
     hire_pe, hire_ui, hire_wi = coverage_at_hire[0], coverage_at_hire[1], coverage_at_hire[2]
     catch_pe, catch_ui, catch_wi = catch_up[0], catch_up[1], catch_up[2]
     rare = max(individual_rate, platform_rate if platform_on else 0.0, resident_rate)
@@ -63,84 +61,73 @@ def _enrol(status, sector, spell_m, age_m, firm, contribution_months, pension_em
     # are at or above these bounds (new hires, others).
     bound_hire = max(hire_pe, hire_ui, hire_wi) * most_relative
     bound_catch = max(catch_pe, catch_ui, catch_wi) * most_relative
-    for b in numba.prange(blocks):
-        lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
-        status_b, sector_b, spell_b, age_b = status[lo:hi], sector[lo:hi], spell_m[lo:hi], age_m[lo:hi]
-        firm_b, months_b = firm[lo:hi], contribution_months[lo:hi]
-        employee_b, retiree_b, resident_b = pension_employee[lo:hi], pension_retiree[lo:hi], pension_resident[lo:hi]
-        unemployment_b, injury_b = unemployment_insured[lo:hi], work_injury_insured[lo:hi]
-        n_pensioners = n_pension = n_unemployment = n_work_injury = n_resident = 0
-        n_unit = unit_pe = unit_ui = unit_wi = 0
-        for j in range(hi - lo):
-            i = lo + j  # the row id, which keys its draws
-            s = status_b[j]
-            unit = s == Status.UNIT
-            platform = (s == Status.FLEX) & (sector_b[j] == PLATFORM_SECTOR)
-            pe, pr, pres = employee_b[j], retiree_b[j], resident_b[j]
-            ui, wi = unemployment_b[j], injury_b[j]
-            u = draw(key, i)
-            # Most rows change nothing this month; test that cheaply first.
-            ends = (ui & (not unit)) | (wi & (not (unit | (platform & platform_on))))
-            retired = pe & (s == Status.RETIRED)
-            # A pension needs contributions: a member who retires without a month
-            # contributed (enrolled the month before retiring) leaves the scheme
-            # without one.  The 15-year minimum (社会保险法 第十六条) is not modelled.
-            retiring = retired & (months_b[j] > 0)
-            # Unit employees lacking a membership who may join one this month.
-            may_join, new_hire, bits = False, False, np.uint64(0)
-            if unit & (not (pe & ui & wi)):
-                new_hire = spell_b[j] == 0
-                bits = draw_bits(scheme_key, i)
-                lowest = min(third(bits, 0), third(bits, 1), third(bits, 2))
-                may_join = lowest < (bound_hire if new_hire else bound_catch)
-            # Unit employees' memberships: only their enrolments below change them.
-            n_unit += np.int64(unit)
-            unit_pe += np.int64(unit & pe)
-            unit_ui += np.int64(unit & ui)
-            unit_wi += np.int64(unit & wi)
-            if not (ends | retired | may_join | (u < rare) | (pres & (pe | pr))):
-                continue
-            # Coverage that ends with the job that gave it.
-            ui = ui & unit
-            wi = wi & (unit | (platform & platform_on))
-            # Members who retire become pensioners.
-            pr = pr | retiring
-            pe = pe & (not retired)
-            joins_pe = joins_ui = joins_wi = False
-            if may_join:
-                # New hires at the 2020 coverage, the uninsured at the catch-up
-                # rate, both scaled by the firm's compliance propensity.
-                relative = firm_relative_compliance[firm_b[j]]
-                joins_pe = (not pe) & (third(bits, 0) < (hire_pe if new_hire else catch_pe) * relative)
-                joins_ui = (not ui) & (third(bits, 1) < (hire_ui if new_hire else catch_ui) * relative)
-                joins_wi = (not wi) & (third(bits, 2) < (hire_wi if new_hire else catch_wi) * relative)
-                pe, ui, wi = pe | joins_pe, ui | joins_ui, wi | joins_wi
-                unit_pe += np.int64(joins_pe)
-                unit_ui += np.int64(joins_ui)
-                unit_wi += np.int64(joins_wi)
-            # Own-account workers join the employee pension as individuals;
-            # platform workers get occupational-injury cover when it is on.
-            starts = ((s == Status.SELF) | (s == Status.FLEX)) & (not pe) & (not pr) & (u < individual_rate)
-            pe = pe | starts
-            covered = platform & platform_on & (not wi) & (u < platform_rate)
-            wi = wi | covered
-            # Resident pension: adults outside the employee scheme.
-            outside = (not pe) & (not pr)
-            pres = pres & outside
-            joins_res = (outside & (not pres) & (u < resident_rate) & (age_b[j] >= 16 * 12)
-                         & (s != Status.SCHOOL) & (s != Status.ABSENT))
-            pres = pres | joins_res
-            employee_b[j], retiree_b[j], resident_b[j] = pe, pr, pres
-            unemployment_b[j], injury_b[j] = ui, wi
-            n_pension += np.int64(joins_pe) + np.int64(starts)
-            n_unemployment += np.int64(joins_ui)
-            n_work_injury += np.int64(joins_wi) + np.int64(covered)
-            n_resident += np.int64(joins_res)
-            n_pensioners += np.int64(retiring)
-        partial[b, 0], partial[b, 1], partial[b, 2], partial[b, 3], partial[b, 4] = (
-            n_pensioners, n_pension, n_unemployment, n_work_injury, n_resident)
-        partial[b, 5], partial[b, 6], partial[b, 7], partial[b, 8] = n_unit, unit_pe, unit_ui, unit_wi
-    return partial.sum(axis=0)
+    for i in numba.prange(len(status)):
+        s = status[i]
+        unit = s == Status.UNIT
+        platform = (s == Status.FLEX) & (sector[i] == PLATFORM_SECTOR)
+        pe, pr, pres = pension_employee[i], pension_retiree[i], pension_resident[i]
+        ui, wi = unemployment_insured[i], work_injury_insured[i]
+        u = draw(key, i)
+        # Most rows change nothing this month; test that cheaply first.
+        ends = (ui & (not unit)) | (wi & (not (unit | (platform & platform_on))))
+        retired = pe & (s == Status.RETIRED)
+        # A pension needs contributions: a member who retires without a month
+        # contributed (enrolled the month before retiring) leaves the scheme
+        # without one.  The 15-year minimum (社会保险法 第十六条) is not modelled.
+        retiring = retired & (contribution_months[i] > 0)
+        # Unit employees lacking a membership who may join one this month.
+        may_join, new_hire, bits = False, False, np.uint64(0)
+        if unit & (not (pe & ui & wi)):
+            new_hire = spell_m[i] == 0
+            bits = draw_bits(scheme_key, i)
+            lowest = min(third(bits, 0), third(bits, 1), third(bits, 2))
+            may_join = lowest < (bound_hire if new_hire else bound_catch)
+        # Unit employees' memberships: only their enrolments below change them.
+        n_unit += np.int64(unit)
+        unit_pe += np.int64(unit & pe)
+        unit_ui += np.int64(unit & ui)
+        unit_wi += np.int64(unit & wi)
+        if not (ends | retired | may_join | (u < rare) | (pres & (pe | pr))):
+            continue
+        # Coverage that ends with the job that gave it.
+        ui = ui & unit
+        wi = wi & (unit | (platform & platform_on))
+        # Members who retire become pensioners.
+        pr = pr | retiring
+        pe = pe & (not retired)
+        joins_pe = joins_ui = joins_wi = False
+        if may_join:
+            # New hires at the 2020 coverage, the uninsured at the catch-up
+            # rate, both scaled by the firm's compliance propensity.
+            relative = firm_relative_compliance[firm[i]]
+            joins_pe = (not pe) & (third(bits, 0) < (hire_pe if new_hire else catch_pe) * relative)
+            joins_ui = (not ui) & (third(bits, 1) < (hire_ui if new_hire else catch_ui) * relative)
+            joins_wi = (not wi) & (third(bits, 2) < (hire_wi if new_hire else catch_wi) * relative)
+            pe, ui, wi = pe | joins_pe, ui | joins_ui, wi | joins_wi
+            unit_pe += np.int64(joins_pe)
+            unit_ui += np.int64(joins_ui)
+            unit_wi += np.int64(joins_wi)
+        # Own-account workers join the employee pension as individuals;
+        # platform workers get occupational-injury cover when it is on.
+        starts = ((s == Status.SELF) | (s == Status.FLEX)) & (not pe) & (not pr) & (u < individual_rate)
+        pe = pe | starts
+        covered = platform & platform_on & (not wi) & (u < platform_rate)
+        wi = wi | covered
+        # Resident pension: adults outside the employee scheme.
+        outside = (not pe) & (not pr)
+        pres = pres & outside
+        joins_res = (outside & (not pres) & (u < resident_rate) & (age_m[i] >= 16 * 12)
+                     & (s != Status.SCHOOL) & (s != Status.ABSENT))
+        pres = pres | joins_res
+        pension_employee[i], pension_retiree[i], pension_resident[i] = pe, pr, pres
+        unemployment_insured[i], work_injury_insured[i] = ui, wi
+        n_pension += np.int64(joins_pe) + np.int64(starts)
+        n_unemployment += np.int64(joins_ui)
+        n_work_injury += np.int64(joins_wi) + np.int64(covered)
+        n_resident += np.int64(joins_res)
+        n_pensioners += np.int64(retiring)
+    return np.array([n_pensioners, n_pension, n_unemployment, n_work_injury, n_resident,
+                     n_unit, unit_pe, unit_ui, unit_wi])
 
 
 @numba.njit(cache=True)
