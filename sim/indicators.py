@@ -240,6 +240,7 @@ def _count(status, urban, firm, firm_non_private, wage, pension_employee, pensio
     n = len(status)
     blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
     partial = np.zeros((blocks, len(COUNTS) + 2), dtype=np.int64)
+    firm_is_non_private = as_bytes(firm_non_private)
     for b in numba.prange(blocks):
         lo, hi = block(b, n)
         st, ur, fi, wa = status[lo:hi], as_bytes(urban)[lo:hi], firm[lo:hi], wage[lo:hi]
@@ -262,7 +263,7 @@ def _count(status, urban, firm, firm_non_private, wage, pension_employee, pensio
             counted = np.int64((st[i] == Status.UNIT) & ur[i])
             fen = np.int64(wa[i] * np.float32(100.0) + np.float32(0.5))
             # firm -1 (no firm) reads firm 0, masked by `counted`.
-            public = counted & np.int64(as_bytes(firm_non_private)[max(fi[i], 0)])
+            public = counted & np.int64(firm_is_non_private[max(fi[i], 0)])
             non_private += np.int32(public)
             bill += counted * fen
             bill_non_private += public * fen

@@ -43,10 +43,10 @@ WAVE_BLOCKS = 16  # blocks searched in parallel at a time, each with room for al
 
 
 @numba.njit(cache=True, parallel=True)
-def _employees_in_blocks(status, firm, closing, first, found, counts) -> None:
+def _employees_in_blocks(status, firm, closing, first, found, counts) -> int:
     """Search blocks first, first + 1, ... (one per row of `found`) in
     parallel: found[w, :counts[w]] are the rows of block first + w that
-    `_employees_of` wants."""
+    `_employees_of` wants.  Returns the number of blocks searched."""
     n = len(status)
     wave = min(len(counts), (n + BLOCK_ROWS - 1) // BLOCK_ROWS - first)
     for w in numba.prange(wave):
@@ -58,6 +58,7 @@ def _employees_in_blocks(status, firm, closing, first, found, counts) -> None:
             # firm -1 (not employed) reads firm 0, masked by the status.
             k += (status_b[i] == Status.UNIT) & closing[max(firm_b[i], 0)]
         counts[w] = k
+    return wave
 
 
 @numba.njit(cache=True)
@@ -74,8 +75,7 @@ def _employees_of(status, firm, closing) -> np.ndarray:
     counts = np.zeros(WAVE_BLOCKS, dtype=np.int64)
     rows, count = np.empty(256, dtype=np.int64), 0
     for first in range(0, blocks, WAVE_BLOCKS):
-        _employees_in_blocks(status, firm, closing, first, found, counts)
-        for w in range(min(WAVE_BLOCKS, blocks - first)):
+        for w in range(_employees_in_blocks(status, firm, closing, first, found, counts)):
             rows, count = extend(rows, count, found[w], counts[w])
     return rows[:count]
 
