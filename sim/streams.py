@@ -76,6 +76,29 @@ def third(bits: np.uint64, k) -> np.float32:
     return np.float32((bits >> np.uint64(43 - 21 * k)) & _MASK21) * _TWO_TO_MINUS_21
 
 
+@numba.njit(inline="always")
+def draw_units(key: np.uint64, row) -> np.int64:
+    """The integer m behind `draw(key, row)`, which is m / 2^24 (see `units_below`)."""
+    return np.int64(draw_bits(key, row) >> _S40)
+
+
+@numba.njit(inline="always")
+def third_units(bits: np.uint64, k) -> np.int64:
+    """The integer m behind `third(bits, k)`, which is m / 2^21 (see `units_below`)."""
+    return np.int64((bits >> np.uint64(43 - 21 * k)) & _MASK21)
+
+
+@numba.njit(inline="always")
+def units_below(chance: float, resolution_bits: int) -> np.int64:
+    """The count c such that a uniform m / 2^resolution_bits (m an integer,
+    as `draw` and `third` make them) is below `chance` exactly when m < c:
+    c = ceil(chance * 2^resolution_bits), exact because the scaling is by a
+    power of two.  A kernel that tests draws in integers gives the same
+    answers as the float test, and its loop vectorises (no integer-to-float
+    conversion of 64-bit values on AVX2)."""
+    return np.int64(np.ceil(min(max(chance, 0.0), 2.0) * (1 << resolution_bits)))
+
+
 @numba.njit(cache=True, parallel=True)
 def _uniforms(key: np.uint64, rows: int) -> np.ndarray:
     out = np.empty(rows, dtype=np.float32)

@@ -151,6 +151,78 @@ def test_insurance_skips_only_rows_that_cannot_enrol():
     assert enrol(0.5 * float(relative.max()))[0][2] < counts[2]
 
 
+def _splitmix(key: int, rows: np.ndarray) -> np.ndarray:
+    """SplitMix64 in numpy (wrapping uint64 arithmetic): the reference for `streams.draw_bits`."""
+    with np.errstate(over="ignore"):
+        z = np.uint64(key) + rows.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def test_insurance_pass_follows_the_rules_row_by_row():
+    """The two-pass enrolment kernel (marks, then the marked rows) against the
+    rules of sim/processes/insurance.py written out in numpy for every row,
+    with the draws computed from SplitMix64 independently of the kernel."""
+    from sim.processes import insurance
+
+    rng, status, age_m, *_, firm = _people(8)
+    pe, pr, pres, ui, wi = (rng.random(ROWS) < share for share in (0.5, 0.1, 0.2, 0.4, 0.5))
+    sector = np.where(firm >= 0, rng.integers(0, 6, ROWS), rng.integers(-1, 6, ROWS)).astype(np.int8)
+    spell_m = rng.integers(0, 3, ROWS).astype(np.int16)
+    relative = rng.uniform(0.2, 1.8, 500).astype(np.float32)
+    months = rng.integers(0, 3, ROWS).astype(np.int16)
+    hire, catch = np.array([0.8, 0.7, 0.75]), np.array([0.02, 0.03, 0.05])
+    individual, platform_rate, resident, key, scheme_key = 0.003, 0.03, 0.004, 11, 12
+    state = [flag.copy() for flag in (pe, pr, pres, ui, wi)]
+    counts = insurance._enrol(status, sector, spell_m, age_m, firm, months, *state, relative, hire, catch,
+                              individual, platform_rate, resident, True, np.uint64(key), np.uint64(scheme_key),
+                              float(relative.max()))
+
+    rows = np.arange(ROWS)
+    u = (_splitmix(key, rows) >> np.uint64(40)).astype(np.float64) / 2**24
+    bits = _splitmix(scheme_key, rows)
+    thirds = [((bits >> np.uint64(43 - 21 * k)) & np.uint64(2**21 - 1)).astype(np.float64) / 2**21 for k in range(3)]
+    unit = status == Status.UNIT
+    platform = (status == Status.FLEX) & (sector == insurance.PLATFORM_SECTOR)
+    retired = pe & (status == Status.RETIRED)
+    retiring = retired & (months > 0)
+    ui_after, wi_after = ui & unit, wi & (unit | platform)
+    pr_after, pe_after = pr | retiring, pe & ~retired
+    firm_relative = relative[np.maximum(firm, 0)].astype(np.float64)
+    chance = [np.where(spell_m == 0, hire[k], catch[k]) * firm_relative for k in range(3)]
+    joins = [unit & ~held & (thirds[k] < chance[k]) for k, held in enumerate((pe_after, ui_after, wi_after))]
+    pe_after, ui_after, wi_after = pe_after | joins[0], ui_after | joins[1], wi_after | joins[2]
+    starts = ((status == Status.SELF) | (status == Status.FLEX)) & ~pe_after & ~pr_after & (u < individual)
+    pe_after |= starts
+    covered = platform & ~wi_after & (u < platform_rate)
+    wi_after |= covered
+    outside = ~pe_after & ~pr_after
+    joins_res = (outside & ~(pres & outside) & (u < resident) & (age_m >= 16 * 12)
+                 & (status != Status.SCHOOL) & (status != Status.ABSENT))
+    pres_after = (pres & outside) | joins_res
+
+    for got, expected in zip(state, (pe_after, pr_after, pres_after, ui_after, wi_after)):
+        assert np.array_equal(got, expected)
+    expected_counts = [retiring.sum(), joins[0].sum() + starts.sum(), joins[1].sum(),
+                       joins[2].sum() + covered.sum(), joins_res.sum(), unit.sum(),
+                       (unit & pe_after).sum(), (unit & ui_after).sum(), (unit & wi_after).sum()]
+    assert counts.tolist() == expected_counts
+    assert min(expected_counts) > 50  # every kind of event happens in the test
+
+
+def test_integer_tests_of_draws_agree_with_float_tests():
+    """`units_below` turns `uniform < chance` into an integer test; it must
+    agree at the chances that fall exactly on a uniform's grid and next to it."""
+    from sim.streams import units_below
+
+    for resolution in (21, 24):
+        grid = 2.0**-resolution
+        m = np.arange(0, 2**resolution, 4099, dtype=np.int64)
+        for chance in (0.0, grid, 0.5, 0.5 + grid / 3, 0.75 - grid, 1 / 3, 0.999, 1.0, 1.7, -0.2):
+            assert np.array_equal(m < units_below(chance, resolution), m * grid < chance), (resolution, chance)
+
+
 def test_kept_firms_are_drawn_as_if_every_firm_were_drawn_and_thinned():
     """Firm sizes drawn directly among the kept firms have the law of drawing
     every firm from the capped Lomax and keeping it with chance 1 / represents."""
