@@ -133,7 +133,8 @@ class LabourModel(mesa.Model):
         people = self.people
         leaving = idx[people.firm[idx] >= 0]
         if self._firm_sizes is not None:
-            self._firm_sizes -= np.bincount(people.firm[leaving], minlength=len(self._firm_sizes)).astype(np.float32)
+            # one decrement per leaver (ufunc.at), not a count over every firm
+            np.subtract.at(self._firm_sizes, people.firm[leaving], np.float32(1.0))
         people.firm[leaving] = -1
         people.sector[leaving] = -1
 
@@ -143,7 +144,7 @@ class LabourModel(mesa.Model):
         self.people.sector[idx] = self.firms.sector[firm]
         if self._firm_sizes is not None:
             self.firm_sizes()  # grow to new firm rows first
-            self._firm_sizes += np.bincount(firm, minlength=len(self._firm_sizes)).astype(np.float32)
+            np.add.at(self._firm_sizes, firm, np.float32(1.0))
 
     def reform_in_force(self) -> bool:
         """Whether the 2025 retirement-age reform applies this month."""

@@ -112,15 +112,19 @@ def _month(status, wage, tier, pension_employee, pension_retiree, unemployment_i
     the state they change (months contributed, pensions set and indexed,
     benefit months; left as they are when `write` is false, to read the
     opening accounts).  rates: employer and individual pension, employer and
-    individual unemployment.  Returns the chunks' sums of SUMS (whole chunks
-    of BLOCK_ROWS, so the result does not depend on the number of threads)."""
+    individual unemployment.  Returns the sums of SUMS, added in row order
+    within each block of BLOCK_ROWS and then block by block, so the result
+    does not depend on the number of threads."""
     n = len(status)
-    chunks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
-    partial = np.zeros((chunks, 10), dtype=np.float64)
+    blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
+    partial = np.zeros((blocks, len(SUMS)), dtype=np.float64)
     er_pe, ee_pe, er_ui, ee_ui = rates[0], rates[1], rates[2], rates[3]
-    for chunk in numba.prange(chunks):
-        acc = np.zeros(10, dtype=np.float64)
-        lo, hi = block(chunk, n)  # views of the block, indexed from 0 (sim.kernels)
+    flexible = FLEXIBLE_RATE * flexible_base
+    for b in numba.prange(blocks):
+        # Each sum in a scalar of its own (kept in a register), added in row order.
+        employer = individual = flexible_paid = unemployment = pensions = benefits = 0.0
+        contributors = pensioners = recipients = new = 0
+        lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
         status_b, wage_b, tier_b = status[lo:hi], wage[lo:hi], tier[lo:hi]
         employee_b, retiree_b, insured_b = pension_employee[lo:hi], pension_retiree[lo:hi], unemployment_insured[lo:hi]
         months_b, pension_b, left_b = contribution_months[lo:hi], pension[lo:hi], benefit_left[lo:hi]
@@ -132,42 +136,44 @@ def _month(status, wage, tier, pension_employee, pension_retiree, unemployment_i
                 if pension_b[i] == 0.0:  # retired this month: the pension is set
                     paid = np.float32(new_pension(float(months_b[i]), wage_b[i] / average_monthly,
                                                   average_monthly))
-                    acc[9] += 1.0
+                    new += 1
                 else:
                     paid = np.float32(pension_b[i] * indexation)
                 if write:
                     pension_b[i] = paid
-                acc[4] += paid
-                acc[7] += 1.0
+                pensions += paid
+                pensioners += 1
                 continue
             contributed = months_b[i]
             if employee_b[i]:
                 if s == Status.UNIT:
                     base = contribution_base(float(wage_b[i]), average_monthly, floor_share, ceiling_share, reporting)
-                    acc[0] += er_pe * base
-                    acc[1] += ee_pe * base
-                    acc[6] += 1.0
+                    employer += er_pe * base
+                    individual += ee_pe * base
+                    contributors += 1
                     contributed = min(contributed + 1, 32767)
                     if insured_b[i]:
-                        acc[3] += (er_ui + ee_ui) * base
+                        unemployment += (er_ui + ee_ui) * base
                 elif (s == Status.SELF) | (s == Status.FLEX):
-                    acc[2] += FLEXIBLE_RATE * flexible_base
-                    acc[6] += 1.0
+                    flexible_paid += flexible
+                    contributors += 1
                     contributed = min(contributed + 1, 32767)
             left = left_b[i]
             if s == Status.UNEMP:
                 if insured_b[i] & (left == 0):  # lost an insured job this month
                     left = _benefit_months(contributed)
                 if left > 0:
-                    acc[5] += benefits_by_tier[tier_b[i]]
-                    acc[8] += 1.0
+                    benefits += benefits_by_tier[tier_b[i]]
+                    recipients += 1
                     left -= 1
             else:
                 left = 0
             if write:
                 months_b[i] = contributed
                 left_b[i] = left
-        partial[chunk] = acc
+        partial[b, 0], partial[b, 1], partial[b, 2], partial[b, 3] = employer, individual, flexible_paid, unemployment
+        partial[b, 4], partial[b, 5] = pensions, benefits
+        partial[b, 6], partial[b, 7], partial[b, 8], partial[b, 9] = contributors, pensioners, recipients, new
     return partial.sum(axis=0)
 
 
