@@ -16,7 +16,10 @@ growable result (`extend`).  And a loop over a block of rows indexes views of
 the block from 0 (`block`): an index that numba cannot prove non-negative is
 checked for wrap-around at every access, which costs a little in a branchy
 loop and stops LLVM from turning a simple loop into vector instructions
-(7x on a plain sum of flags).
+(7x on a plain sum of flags).  Where a pass's events are rare but its test
+is not (the insurance pass: a quarter of the rows draw, 3% may change), a
+first loop marks the rows without a branch, testing draws in integers
+(`streams.units_below`), and a second applies the rules to the marked rows.
 
 Searches over all rows run in parallel blocks of `BLOCK_ROWS` rows, each
 keeping what it finds in room sized for the chance of the event
