@@ -3,7 +3,7 @@ and weighted sampling without replacement that is exact and unbiased."""
 
 import numpy as np
 
-from sim.kernels import BLOCK_ROWS, block_room, search
+from sim.kernels import BLOCK_ROWS, search
 from sim.processes import demography, matching, separations
 from sim.sampling import choose_exact
 from sim.status import Status
