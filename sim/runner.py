@@ -295,6 +295,20 @@ def _iso_time(text: str) -> bool:
     return True
 
 
+def _caused_by_ctrl_c(err: BaseException) -> bool:
+    """Whether a Ctrl-C lies behind `err`.  A KeyboardInterrupt raised while
+    compiled code calls back into Python (numba unpickling a constant at a
+    kernel's call, or compiling one) comes out of the call as a SystemError
+    or a numba error whose cause is the KeyboardInterrupt."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, KeyboardInterrupt):
+            return True
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return False
+
+
 def _guarded(staging: Path, work: Callable[[], "RunResult"]) -> "RunResult":
     """Run `work`; a Ctrl-C, a dead worker or a full disk becomes `Interrupted`."""
     from concurrent.futures.process import BrokenProcessPool
@@ -303,10 +317,12 @@ def _guarded(staging: Path, work: Callable[[], "RunResult"]) -> "RunResult":
         return work()
     except KeyboardInterrupt:
         raise Interrupted(staging, "stopped by Ctrl-C", keyboard=True) from None
-    except BrokenProcessPool:
-        raise Interrupted(staging, "a worker process died (killed, or out of memory)") from None
-    except OSError as err:
-        if err.errno == errno.ENOSPC:
+    except Exception as err:
+        if _caused_by_ctrl_c(err):
+            raise Interrupted(staging, "stopped by Ctrl-C", keyboard=True) from None
+        if isinstance(err, BrokenProcessPool):
+            raise Interrupted(staging, "a worker process died (killed, or out of memory)") from None
+        if isinstance(err, OSError) and err.errno == errno.ENOSPC:
             raise Interrupted(staging, "the disk is full") from None
         raise
 
