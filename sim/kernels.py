@@ -46,8 +46,9 @@ def extend(buffer: np.ndarray, count: int, chunk: np.ndarray, k: int) -> tuple[n
 
 
 @numba.njit(cache=True)
-def rows_with_status(status: np.ndarray, code: int) -> np.ndarray:
-    """Rows whose status is `code` (np.flatnonzero(status == code) without the mask)."""
+def rows_with_status_between(status: np.ndarray, lowest: int, highest: int) -> np.ndarray:
+    """Rows whose status code is in lowest..highest, in row order
+    (np.flatnonzero((status >= lowest) & (status <= highest)) without the masks)."""
     n = len(status)
     rows = np.empty(256, dtype=np.int64)
     chunk = np.empty(CHUNK, dtype=np.int64)
@@ -58,9 +59,15 @@ def rows_with_status(status: np.ndarray, code: int) -> np.ndarray:
         k = 0
         for i in range(end - start):
             chunk[k] = start + i
-            k += status_c[i] == code
+            k += (status_c[i] >= lowest) & (status_c[i] <= highest)
         rows, count = extend(rows, count, chunk, k)
     return rows[:count]
+
+
+@numba.njit(cache=True)
+def rows_with_status(status: np.ndarray, code: int) -> np.ndarray:
+    """Rows whose status is `code` (np.flatnonzero(status == code) without the mask)."""
+    return rows_with_status_between(status, code, code)
 
 
 BLOCK_ROWS = 1 << 16  # rows per block of a parallel search; the number of blocks does not depend on the threads

@@ -223,6 +223,39 @@ def test_integer_tests_of_draws_agree_with_float_tests():
             assert np.array_equal(m < units_below(chance, resolution), m * grid < chance), (resolution, chance)
 
 
+def test_january_raises_match_the_numpy_expressions_bit_for_bit():
+    """The January pass (one compiled loop over the earners) against the
+    numpy expressions it replaced, with and without a wage guideline: the
+    same floating-point operations in the same order, so the same wages."""
+    from sim.kernels import rows_with_status_between
+    from sim.processes import wages
+
+    rng, status, *_, firm = _people(9)
+    wage = rng.lognormal(8.5, 0.6, ROWS).astype(np.float32)
+    non_private, covered = rng.random(500) < 0.3, rng.random(500) < 0.4
+    growth, sd, premium = np.array([0.055, 0.072]), 0.08, 0.03
+    earners = rows_with_status_between(status, Status.UNIT, Status.FLEX)
+    assert np.array_equal(earners, np.flatnonzero((status == Status.UNIT) | (status == Status.SELF)
+                                                   | (status == Status.FLEX)))
+    normal = rng.normal(0.0, sd, len(earners))
+    for guideline in (None, 0.08):
+        # the numpy of sim/processes/wages.py before the compiled pass
+        f = firm[earners]
+        growth_of_ownership = np.log1p(growth)[((f >= 0) & non_private[np.maximum(f, 0)]).astype(np.int8)]
+        raise_ = normal + growth_of_ownership - sd * sd / 2.0
+        if guideline is not None:
+            raise_ += np.where(f >= 0, 0.5 * (np.log1p(guideline) - growth_of_ownership), 0.0)
+        raise_ += premium * ((f >= 0) & covered[np.maximum(f, 0)]).astype(np.float64)
+        expected = wage.copy()
+        expected[earners] *= np.exp(raise_).astype(np.float32)
+
+        got = wage.copy()
+        wages._raise_in_january(got, earners, firm, non_private, covered, normal, np.log1p(growth), sd * sd / 2.0,
+                                guideline is not None, float(np.log1p(guideline or 0.0)), 0.5, premium)
+        assert np.array_equal(got, expected)
+        assert np.count_nonzero(got != wage) > 0.9 * len(earners)  # the raises happened
+
+
 def test_kept_firms_are_drawn_as_if_every_firm_were_drawn_and_thinned():
     """Firm sizes drawn directly among the kept firms have the law of drawing
     every firm from the capped Lomax and keeping it with chance 1 / represents."""

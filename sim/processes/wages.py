@@ -23,7 +23,7 @@ recommended raise a year) moves unit employees' January raises towards it by
 import numba
 import numpy as np
 
-from ..kernels import BLOCK_ROWS, block, rows_with_status
+from ..kernels import BLOCK_ROWS, block, rows_with_status, rows_with_status_between
 from ..status import Status
 from ..table import Column
 from ..timeline import calendar_month
@@ -96,6 +96,28 @@ def _raise_all_to_minimum(status, firm, tier, wage, complies, floors) -> int:
     return raised.sum()
 
 
+@numba.njit(cache=True, parallel=True)
+def _raise_in_january(wage, earners, firm, non_private, covered, normal, log_growth, half_variance, guideline_on,
+                      log_guideline, pass_through, premium) -> None:
+    """Each earner's wage times exp(log raise): their draw plus the growth of
+    their ownership (non-private units, or private units and own-account
+    work) less half the variance; unit employees' raises moved towards the
+    guideline when there is one; plus the bargaining premium for employees
+    of covered firms.  The same floating-point operations in the same order
+    as the numpy expressions this replaced (exp in float64, then float32), so
+    the same bits, in one parallel pass without temporaries."""
+    for j in numba.prange(len(earners)):
+        row = earners[j]
+        f = firm[row]
+        employed = f >= 0
+        g = log_growth[1] if employed and non_private[f] else log_growth[0]
+        r = normal[j] + g - half_variance
+        if guideline_on:
+            r += pass_through * (log_guideline - g) if employed else 0.0
+        r += premium * (1.0 if employed and covered[f] else 0.0)
+        wage[row] *= np.float32(np.exp(r))
+
+
 def covered_firms(sizes: np.ndarray, persons: np.ndarray, alive: np.ndarray, share: float) -> np.ndarray:
     """Firms that bargain collectively: the largest (unionised) firms first, by
     employees per firm (`persons`), until they employ `share` of unit employees
@@ -121,18 +143,7 @@ class Wages(Process):
         growth = np.array([model.condition("wage_growth_private"), model.condition("wage_growth_non_private")])
         model.wage_index *= (1.0 + growth) ** (1.0 / 12.0)
         if calendar_month(month) == 1:
-            earners = np.flatnonzero((people.status == Status.UNIT) | (people.status == Status.SELF) | (people.status == Status.FLEX))
-            firm = people.firm[earners]
-            non_private = (firm >= 0) & model.firms.non_private[np.maximum(firm, 0)]
-            sd = self.param("raise_sd")
-            growth_of_ownership = np.log1p(growth)[non_private.astype(np.int8)]
-            raise_ = self.rng(month, "raise").normal(0.0, sd, len(earners)) + growth_of_ownership - sd * sd / 2.0
-            guideline = model.policy.wage_guideline
-            if guideline is not None:  # unit employees' raises move towards the guideline
-                toward = self.param("guideline_pass_through") * (np.log1p(guideline) - growth_of_ownership)
-                raise_ += np.where(firm >= 0, toward, 0.0)
-            raise_ += self.param("bargaining_premium") * self._bargaining_cover(earners)
-            people.wage[earners] *= np.exp(raise_).astype(np.float32)
+            self._raise_wages(month, growth)
         previous = model.minimum_wage.copy()
         model.government.set_minimum_wage(month)
         if np.any(model.minimum_wage > previous):
@@ -178,12 +189,26 @@ class Wages(Process):
         taper *= model.firms.complies_min_wage[people.firm[employees]]
         people.wage[employees] = (wage + share * rise * taper).astype(np.float32)
 
-    def _bargaining_cover(self, earners: np.ndarray) -> np.ndarray:
-        """1 for unit employees of firms under collective bargaining, else 0."""
+    def _raise_wages(self, month: int, growth: np.ndarray) -> None:
+        """January: every earner's wage rises by the growth of their ownership
+        with an individual spread (log-normal, mean preserving), towards the
+        guideline if there is one, plus the premium of collective bargaining.
+        The draws come from the month's stream in the earners' row order."""
         model, people = self.model, self.model.people
+        earners = rows_with_status_between(people.status, Status.UNIT, Status.FLEX)
+        sd = self.param("raise_sd")
+        normal = self.rng(month, "raise").normal(0.0, sd, len(earners))
+        guideline = model.policy.wage_guideline
+        _raise_in_january(
+            people.wage, earners, people.firm, model.firms.non_private, self._covered_firms(), normal,
+            np.log1p(growth), sd * sd / 2.0, guideline is not None,
+            float(np.log1p(guideline)) if guideline is not None else 0.0,
+            float(self.param("guideline_pass_through")), float(self.param("bargaining_premium")))
+
+    def _covered_firms(self) -> np.ndarray:
+        """Firms under collective bargaining (`covered_firms` at the lever's share)."""
+        model = self.model
         share = model.policy.collective_bargaining
         if share is None:
             share = self.param("bargaining_coverage_2020")
-        covered = covered_firms(model.firm_sizes(), model.firm_persons(), model.firms.alive, share)
-        firm = people.firm[earners]
-        return ((firm >= 0) & covered[np.maximum(firm, 0)]).astype(np.float64)
+        return covered_firms(model.firm_sizes(), model.firm_persons(), model.firms.alive, share)
