@@ -12,7 +12,7 @@ give up searching; working-age inactive people may start searching.
 import numba
 import numpy as np
 
-from ..kernels import BLOCK_ROWS, block, join_blocks, room_after, rows_with_status, search
+from ..kernels import BLOCK_ROWS, block, join_blocks, room_after, search
 from ..sampling import categorical, choose_exact, stochastic_round
 from ..status import PUBLIC_SECTOR, Status
 from ..table import Column
@@ -121,7 +121,7 @@ class Matching(Process):
         unemployed, flexible, most = search(_find_seekers, self._seeker_room, people.status)
         self._seeker_room = room_after(most)  # room from the average share overflowed every month
         self._hire(month, unemployed, flexible)
-        self._employment_programmes(month)
+        self._employment_programmes(month, unemployed)
         self._own_account_and_inactivity(month)
 
     def _hire(self, month: int, unemployed: np.ndarray, flexible: np.ndarray) -> None:
@@ -162,27 +162,31 @@ class Matching(Process):
         model.flows["urban_job_entries"] += int(np.count_nonzero(people.urban[entering]))
         self._start_unit_jobs(hired, firm, rng)
 
-    def _employment_programmes(self, month: int) -> None:
+    def _employment_programmes(self, month: int, seekers: np.ndarray) -> None:
         """Employment-assistance levers beyond 2020 practice (zero in the baseline):
         public-welfare posts for the long-term unemployed, placement of job-seeking
-        college graduates, and supported business start-ups."""
+        college graduates, and supported business start-ups.  `seekers`: the
+        month's unemployed before hiring; the programmes only take people out
+        of unemployment, so those still unemployed are found among them, in
+        row order, without a pass over every row."""
         model, people, firms, policy = self.model, self.model.people, self.model.firms, self.model.policy
         if not (policy.hard_to_employ_placement or policy.graduate_placement or policy.startup_support):
             return
         rng = self.rng(month, "programmes")
         per_month = lambda persons_10k: stochastic_round(persons_10k * 1e4 / 12.0 / model.scale, rng)  # noqa: E731
-        unemployed = rows_with_status(people.status, Status.UNEMP)
+        still_unemployed = lambda rows: rows[people.status[rows] == Status.UNEMP]  # noqa: E731
+        unemployed = still_unemployed(seekers)
         long_term = unemployed[people.spell_m[unemployed] > 12]
         placed = long_term[choose_exact(np.ones(len(long_term)), per_month(policy.hard_to_employ_placement), rng)]
         # Public-welfare posts are created in public bodies (their desired size grows with them).
         self._place(placed, np.flatnonzero(firms.alive & (firms.sector == PUBLIC_SECTOR)), rng, "placements_hard_to_employ")
 
-        unemployed = rows_with_status(people.status, Status.UNEMP)
+        unemployed = still_unemployed(unemployed)
         graduates = unemployed[(people.edu[unemployed] == 2) & (people.age_m[unemployed] < 30 * 12)]
         chosen = graduates[rng.random(len(graduates)) < policy.graduate_placement]
         self._place(chosen, np.flatnonzero(firms.alive & (firms.sector != PUBLIC_SECTOR)), rng, "placements_graduates")
 
-        unemployed = rows_with_status(people.status, Status.UNEMP)
+        unemployed = still_unemployed(unemployed)
         starters = unemployed[choose_exact(np.ones(len(unemployed)), per_month(policy.startup_support), rng)]
         self._start_own_account(starters, Status.SELF, "self", rng, "supported_startups")
 
