@@ -256,6 +256,22 @@ def test_january_raises_match_the_numpy_expressions_bit_for_bit():
         assert np.count_nonzero(got != wage) > 0.9 * len(earners)  # the raises happened
 
 
+def test_would_be_trainees_match_the_numpy_expressions():
+    from sim.processes import training
+
+    rng, status, age_m, *_ = _people(10)
+    skill = rng.integers(0, 6, ROWS).astype(np.int8)
+    idx = np.sort(rng.choice(ROWS, ROWS // 5, replace=False))
+    u = (rng.random(len(idx)) * 0.06).astype(np.float32)
+    level_weight, unemployed_weight, rate = np.array([1.0, 0.8, 0.6, 0.4, 0.3]), 2.5, 0.01
+    s, age, level = status[idx], age_m[idx], skill[idx]
+    eligible = (age >= 16 * 12) & (age < 60 * 12) & (level < 5) & (s >= Status.UNIT) & (s <= Status.UNEMP)
+    weight = np.where(s == Status.UNEMP, unemployed_weight, 1.0) * level_weight[np.minimum(level, 4)]
+    expected = idx[eligible & (u < rate * weight)]
+    got = training._would_be_trainees(idx, u, status, age_m, skill, level_weight, unemployed_weight, rate)
+    assert np.array_equal(got, expected) and 100 < len(expected) < eligible.sum()
+
+
 def test_kept_firms_are_drawn_as_if_every_firm_were_drawn_and_thinned():
     """Firm sizes drawn directly among the kept firms have the law of drawing
     every firm from the capped Lomax and keeping it with chance 1 / represents."""
