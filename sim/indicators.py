@@ -18,7 +18,7 @@ import numba
 import numpy as np
 
 from .distribution import DEFINITIONS, snapshot_parts
-from .kernels import BLOCK_ROWS, as_bytes, block
+from .kernels import as_bytes, block, block_count
 from .status import Status
 
 TEN_THOUSAND = 1e4
@@ -238,7 +238,7 @@ def _count(status, urban, firm, firm_non_private, wage, pension_employee, pensio
     integer sum, so blocks can run in parallel and the result depends neither
     on the order nor on the number of threads."""
     n = len(status)
-    blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
+    blocks = block_count(n)
     partial = np.zeros((blocks, len(COUNTS) + 2), dtype=np.int64)
     firm_is_non_private = as_bytes(firm_non_private)
     for b in numba.prange(blocks):

@@ -74,6 +74,12 @@ BLOCK_ROWS = 1 << 16  # rows per block of a parallel search; the number of block
 
 
 @numba.njit(inline="always")
+def block_count(n: int) -> int:
+    """Blocks of BLOCK_ROWS rows that cover n rows (the last may be partial)."""
+    return (n + BLOCK_ROWS - 1) // BLOCK_ROWS
+
+
+@numba.njit(inline="always")
 def block(b: int, n: int) -> tuple[int, int]:
     """First row and end (exclusive) of block b among n rows; a kernel slices
     its columns to them and loops from 0 (see the module's docstring)."""

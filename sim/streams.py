@@ -36,7 +36,7 @@ import zlib
 import numba
 import numpy as np
 
-from .kernels import BLOCK_ROWS, block_room, join_blocks, search
+from .kernels import BLOCK_ROWS, block_count, block_room, join_blocks, search
 
 GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
@@ -133,7 +133,7 @@ def _rows_below(key: np.uint64, rows: int, threshold: float, room: int):
     blocks run in parallel, each keeping at most `room` rows, joined in row
     order."""
     t = min(max(threshold, 0.0), 1.0)
-    blocks = (rows + BLOCK_ROWS - 1) // BLOCK_ROWS
+    blocks = block_count(rows)
     found_idx = np.empty((blocks, room), dtype=np.int64)
     found_u = np.empty((blocks, room), dtype=np.float32)
     found = np.zeros(blocks, dtype=np.int64)  # rows found by each block, kept or not

@@ -13,7 +13,7 @@ checked every month.
 import numba
 import numpy as np
 
-from ..kernels import BLOCK_ROWS, block, join_blocks, room_after, search
+from ..kernels import BLOCK_ROWS, block, block_count, join_blocks, room_after, search
 from ..status import Status, is_employed
 from ..table import Column
 from ..timeline import calendar_month, parse_month
@@ -100,7 +100,7 @@ def statutory_age_months(female: np.ndarray, cadre: np.ndarray, birth_month: np.
 def _age(status, age_m) -> int:
     """Every resident one month older; returns the residents."""
     n = len(status)
-    blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
+    blocks = block_count(n)
     residents = np.zeros(blocks, dtype=np.int64)
     for b in numba.prange(blocks):
         lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
@@ -122,7 +122,7 @@ def _past_statutory_age(status, age_m, female, cadre, month, reform, base, first
     months), then their own statutory age.  Blocks of rows run in parallel,
     each keeping at most `room` rows."""
     n = len(status)
-    blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
+    blocks = block_count(n)
     found = np.empty((blocks, room), dtype=np.int64)
     counts = np.zeros(blocks, dtype=np.int64)  # rows found by each block, kept or not
     for b in numba.prange(blocks):

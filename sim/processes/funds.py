@@ -49,7 +49,7 @@ scale.
 import numba
 import numpy as np
 
-from ..kernels import BLOCK_ROWS, block
+from ..kernels import block, block_count
 from ..status import Status
 from ..table import Column
 from .base import Process
@@ -116,7 +116,7 @@ def _month(status, wage, tier, pension_employee, pension_retiree, unemployment_i
     within each block of BLOCK_ROWS and then block by block, so the result
     does not depend on the number of threads."""
     n = len(status)
-    blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
+    blocks = block_count(n)
     partial = np.zeros((blocks, len(SUMS)), dtype=np.float64)
     er_pe, ee_pe, er_ui, ee_ui = rates[0], rates[1], rates[2], rates[3]
     flexible = FLEXIBLE_RATE * flexible_base

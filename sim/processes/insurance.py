@@ -18,7 +18,7 @@ import numba
 import numpy as np
 
 from ..status import SECTORS, Status
-from ..kernels import BLOCK_ROWS, as_bytes, block
+from ..kernels import as_bytes, block, block_count
 from ..streams import draw, draw_bits, draw_units, third, third_units, units_below
 from ..table import Column
 from .base import Process
@@ -68,7 +68,7 @@ def _enrol(status, sector, spell_m, age_m, firm, contribution_months, pension_em
     bound_hire = units_below(max(hire_pe, hire_ui, hire_wi) * most_relative, 21)  # new hires
     bound_catch = units_below(max(catch_pe, catch_ui, catch_wi) * most_relative, 21)  # other unit employees
     platform_cover = np.uint8(platform_on)
-    blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
+    blocks = block_count(n)
     counts = np.zeros((blocks, 9), dtype=np.int64)
     for b in numba.prange(blocks):
         lo, hi = block(b, n)

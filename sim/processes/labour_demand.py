@@ -13,7 +13,7 @@ separations).
 import numba
 import numpy as np
 
-from ..kernels import BLOCK_ROWS, block, extend
+from ..kernels import BLOCK_ROWS, block, block_count, extend
 from ..status import Status
 from ..table import Column
 from .base import Process
@@ -48,7 +48,7 @@ def _employees_in_blocks(status, firm, closing, first, found, counts) -> int:
     parallel: found[w, :counts[w]] are the rows of block first + w that
     `_employees_of` wants.  Returns the number of blocks searched."""
     n = len(status)
-    wave = min(len(counts), (n + BLOCK_ROWS - 1) // BLOCK_ROWS - first)
+    wave = min(len(counts), block_count(n) - first)
     for w in numba.prange(wave):
         lo, hi = block(first + w, n)  # views of the block, indexed from 0 (sim.kernels)
         status_b, firm_b, found_b = status[lo:hi], firm[lo:hi], found[w]
@@ -70,7 +70,7 @@ def _employees_of(status, firm, closing) -> np.ndarray:
     employees sit together (rows are grouped by firm), so one block may hold
     thousands of them and no room sized by the average share would do, while
     room for every row of every block at once would cost 8 bytes a person."""
-    blocks = (len(status) + BLOCK_ROWS - 1) // BLOCK_ROWS
+    blocks = block_count(len(status))
     found = np.empty((WAVE_BLOCKS, BLOCK_ROWS), dtype=np.int64)
     counts = np.zeros(WAVE_BLOCKS, dtype=np.int64)
     rows, count = np.empty(256, dtype=np.int64), 0

@@ -12,7 +12,7 @@ give up searching; working-age inactive people may start searching.
 import numba
 import numpy as np
 
-from ..kernels import BLOCK_ROWS, block, join_blocks, room_after, search
+from ..kernels import BLOCK_ROWS, block, block_count, join_blocks, room_after, search
 from ..sampling import categorical, choose_exact, stochastic_round
 from ..status import PUBLIC_SECTOR, Status
 from ..table import Column
@@ -40,7 +40,7 @@ def _count_months(status, spell_m) -> None:
     """Every resident's spell in their status grows a month (capped at the
     column's largest value)."""
     n = len(status)
-    for b in numba.prange((n + BLOCK_ROWS - 1) // BLOCK_ROWS):
+    for b in numba.prange(block_count(n)):
         lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
         status_b, spell_b = status[lo:hi], spell_m[lo:hi]
         for i in range(hi - lo):
@@ -54,7 +54,7 @@ def _find_seekers(status, room):
     kind any block found.  Blocks of rows run in parallel, each keeping at
     most `room` rows of either kind."""
     n = len(status)
-    blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
+    blocks = block_count(n)
     found_u = np.empty((blocks, room), dtype=np.int64)
     found_f = np.empty((blocks, room), dtype=np.int64)
     counts_u = np.zeros(blocks, dtype=np.int64)

@@ -17,7 +17,7 @@ import mesa
 import numba
 import numpy as np
 
-from ..kernels import BLOCK_ROWS, block
+from ..kernels import block, block_count
 from ..status import Status
 from ..table import Column
 from ..timeline import parse_month
@@ -129,7 +129,7 @@ def _eligible_groups(status, age_m, skill) -> np.ndarray:
     level), counted by group: skill level 0..4 at work, then 0..4 seeking.
     Blocks of rows are counted in parallel, then summed."""
     n = len(status)
-    blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
+    blocks = block_count(n)
     by_block = np.zeros((blocks, 10), dtype=np.int64)
     for b in numba.prange(blocks):
         lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)

@@ -23,7 +23,7 @@ recommended raise a year) moves unit employees' January raises towards it by
 import numba
 import numpy as np
 
-from ..kernels import BLOCK_ROWS, block, rows_with_status, rows_with_status_between
+from ..kernels import block, block_count, rows_with_status, rows_with_status_between
 from ..status import Status
 from ..table import Column
 from ..timeline import calendar_month
@@ -80,7 +80,7 @@ def _raise_all_to_minimum(status, firm, tier, wage, complies, floors) -> int:
     """apply_minimum_wage over every unit employee, in one pass; the firm's
     compliance is read only for the few wages below the floor."""
     n = len(status)
-    blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
+    blocks = block_count(n)
     raised = np.zeros(blocks, dtype=np.int64)
     for b in numba.prange(blocks):
         lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
