@@ -8,10 +8,15 @@ import os
 
 __version__ = "0.1.0"
 
-# The kernels' OpenMP threads sleep between parallel passes instead of spinning
-# (libgomp's default spins for a while first).  A step alternates short compiled
-# passes with Python, and on 2 cores a spinning thread slowed the Python parts:
-# the default run's 60 steps took 6.3-7.2 s spinning against 3.3-4.0 s passive,
-# the same at scale 10 (benchmarks/README.md).  Read by libgomp when numba
-# first starts its threads; a value the user sets wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# The kernels' OpenMP threads (numba's libgomp layer) spin for about a
+# millisecond after each parallel pass before they sleep: GOMP_SPINCOUNT
+# 100000, by libgomp's own estimate of 100000 spins per millisecond.  A month
+# is some two dozen short parallel passes with Python between them; a sleeping
+# thread took 70-300 us to wake for each on a 2-core virtual machine, so
+# the second thread cost more than it gave at scale 100 (benchmarks/README.md,
+# sixth round: the default command 13% faster with the spin).  Long serial
+# stretches (the build, the output) still let the thread sleep, so an idle
+# run does not hold a core.  Read by libgomp when numba first starts its
+# threads; a wait policy or spin count the user sets wins.
+if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+    os.environ["GOMP_SPINCOUNT"] = "100000"
