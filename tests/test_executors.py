@@ -164,13 +164,13 @@ def test_pool_workers_can_compile_kernels_after_going_single_threaded(tmp_path):
 
 
 @pytest.mark.parametrize("given, expected", [
-    ({}, ("None", "100000")),
+    ({}, ("None", "30000")),
     ({"OMP_WAIT_POLICY": "PASSIVE"}, ("PASSIVE", "None")),
     ({"OMP_WAIT_POLICY": "ACTIVE"}, ("ACTIVE", "None")),
     ({"GOMP_SPINCOUNT": "0"}, ("None", "0")),
 ])
 def test_kernel_threads_spin_briefly_between_passes_unless_the_user_says_otherwise(given, expected):
-    """Importing sim sets GOMP_SPINCOUNT=100000 (about a millisecond of
+    """Importing sim sets GOMP_SPINCOUNT=30000 (a few milliseconds of
     spinning after each parallel pass, so the second thread is awake for the
     month's next pass) before numba starts its OpenMP threads; a wait policy
     or spin count already in the environment is kept, and no spin count is
