@@ -18,7 +18,7 @@ import sys
 
 import click
 
-from .errors import InputError
+from .errors import InputError, Interrupted, caused_by_ctrl_c
 
 
 class BadInput(click.ClickException):
@@ -29,7 +29,33 @@ SUMMARY = ("resident_population", "labour_force", "employed", "surveyed_unemploy
            "average_wage", "minimum_wage_to_average_wage")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# What a command that stopped by Ctrl-C leaves behind, where there is more to say.
+AFTER_CTRL_C = {
+    "calibrate": "; the generations finished are kept in the checkpoint, and the same command resumes from the last",
+}
+
+
+class Commands(click.Group):
+    """The `zjsim` group: a Ctrl-C ends any command with one line on stderr
+    and exit status 130 (the shell's status for SIGINT), never with a
+    traceback or click's bare "Aborted!".  A run that stops inside any
+    command (`run`, `reproduce`, `backtest`) says why and prints the command
+    that finishes it."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (KeyboardInterrupt, Exception) as err:
+            if isinstance(err, Interrupted):  # a run stopped (sim.runner), in any command
+                _interrupted(err)
+            if not caused_by_ctrl_c(err):
+                raise
+            name = ctx.invoked_subcommand or "zjsim"
+            click.echo(f"zjsim {name} stopped by Ctrl-C{AFTER_CTRL_C.get(name, '')}.", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="zjsim")
 def main():
     """Zhejiang labour-market and social-insurance simulator (2020 baseline, monthly to 2025)."""
@@ -111,7 +137,7 @@ def run(scenario_files, seed, scale, replicates, jobs, executor, scheduler, out_
     seed and the same parameter draw (common random numbers), so paired
     differences isolate the levers."""
     from .executors import make_executor
-    from .runner import Interrupted, resume, run_scenarios
+    from .runner import resume, run_scenarios
     from .scenario import load_scenario
 
     if resume_dir:
@@ -121,8 +147,6 @@ def run(scenario_files, seed, scale, replicates, jobs, executor, scheduler, out_
             result = resume(resume_dir, jobs=jobs, executor=make_executor(executor, jobs, scheduler), progress=_task_progress())
         except InputError as err:
             raise BadInput(str(err)) from None
-        except Interrupted as stop:
-            _interrupted(stop)
         click.echo(f"resumed: run folder {result.folder}")
         return
     if not scenario_files:
@@ -135,8 +159,6 @@ def run(scenario_files, seed, scale, replicates, jobs, executor, scheduler, out_
                                posterior=posterior_file)
     except InputError as err:
         raise BadInput(str(err)) from None
-    except Interrupted as stop:
-        _interrupted(stop)
     click.echo(_summary(result.table, scenarios[0] if len(scenarios) == 1 else None,
                         seed if seed is not None else scenarios[0].seed, uncertainty))
     click.echo(f"\nrun folder: {result.folder}  ({result.seconds:.1f} s)")
@@ -422,14 +444,11 @@ def sweep(scenario_file, varied, sweep_file, method, samples, replicates, scale,
 def reproduce(run, out_dir, jobs):
     """Rerun RUN_DIR (or its manifest.json) exactly and compare every output's checksum."""
     from .reproduce import reproduce as rerun
-    from .runner import Interrupted
 
     try:
         report = rerun(run, out_dir, jobs=jobs, progress=_task_progress("reproduce"))
     except InputError as err:
         raise BadInput(str(err)) from None
-    except Interrupted as stop:
-        _interrupted(stop)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     if report.ok:

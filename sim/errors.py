@@ -31,3 +31,26 @@ def writable_folder(folder: str | Path, key: str | None = None) -> Path:
     if not os.access(folder, os.W_OK):
         raise InputError("the output folder is not writable", file=str(folder), key=key)
     return folder
+
+
+def caused_by_ctrl_c(err: BaseException) -> bool:
+    """Whether a Ctrl-C lies behind `err`.  A KeyboardInterrupt raised while
+    compiled code calls back into Python (numba unpickling a constant at a
+    kernel's call, or compiling one) comes out of the call as a SystemError
+    or a numba error whose cause is the KeyboardInterrupt."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, KeyboardInterrupt):
+            return True
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return False
+
+
+class Interrupted(Exception):
+    """A run that stopped before it finished; its finished tasks are kept in
+    `staging`, and `zjsim run --resume staging` completes it."""
+
+    def __init__(self, staging: Path, reason: str, keyboard: bool = False):
+        self.staging, self.reason, self.keyboard = staging, reason, keyboard
+        super().__init__(f"{reason}; the finished runs are kept in {staging}")

@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 
 from . import __version__
 from .calibration import Calibration
-from .errors import InputError, writable_folder
+from .errors import InputError, Interrupted, caused_by_ctrl_c, writable_folder
 from .executors import LocalExecutor
 from .scenario import Scenario
 from .streams import replicate_seeds
@@ -257,15 +257,6 @@ def resume(staging: str | Path, *, jobs: int = 1, executor=None, progress=None) 
     return _guarded(staging, lambda: _execute(staging, scenarios, request, executor or LocalExecutor(jobs), jobs, progress))
 
 
-class Interrupted(Exception):
-    """A run that stopped before it finished; its finished tasks are kept in
-    `staging`, and `zjsim run --resume staging` completes it."""
-
-    def __init__(self, staging: Path, reason: str, keyboard: bool = False):
-        self.staging, self.reason, self.keyboard = staging, reason, keyboard
-        super().__init__(f"{reason}; the finished runs are kept in {staging}")
-
-
 def _check_request(request, file: str) -> None:
     """A staging folder's request.json is untrusted: its entries checked at the door."""
     if not isinstance(request, dict):
@@ -295,20 +286,6 @@ def _iso_time(text: str) -> bool:
     return True
 
 
-def _caused_by_ctrl_c(err: BaseException) -> bool:
-    """Whether a Ctrl-C lies behind `err`.  A KeyboardInterrupt raised while
-    compiled code calls back into Python (numba unpickling a constant at a
-    kernel's call, or compiling one) comes out of the call as a SystemError
-    or a numba error whose cause is the KeyboardInterrupt."""
-    seen = set()
-    while err is not None and id(err) not in seen:
-        if isinstance(err, KeyboardInterrupt):
-            return True
-        seen.add(id(err))
-        err = err.__cause__ or err.__context__
-    return False
-
-
 def _guarded(staging: Path, work: Callable[[], "RunResult"]) -> "RunResult":
     """Run `work`; a Ctrl-C, a dead worker or a full disk becomes `Interrupted`."""
     from concurrent.futures.process import BrokenProcessPool
@@ -318,7 +295,7 @@ def _guarded(staging: Path, work: Callable[[], "RunResult"]) -> "RunResult":
     except KeyboardInterrupt:
         raise Interrupted(staging, "stopped by Ctrl-C", keyboard=True) from None
     except Exception as err:
-        if _caused_by_ctrl_c(err):
+        if caused_by_ctrl_c(err):
             raise Interrupted(staging, "stopped by Ctrl-C", keyboard=True) from None
         if isinstance(err, BrokenProcessPool):
             raise Interrupted(staging, "a worker process died (killed, or out of memory)") from None

@@ -93,3 +93,80 @@ def test_a_ctrl_c_inside_a_compiled_kernel_is_a_ctrl_c(tmp_path):
 
     with pytest.raises(SystemError, match="a real bug"):
         _guarded(tmp_path, failing)
+
+
+def _ctrl_c_in_kernel(*args, **kwargs):
+    """What a Ctrl-C looks like when it lands inside a compiled kernel."""
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt as err:
+        raise SystemError("CPUDispatcher(<function _month>) returned a result with an exception set") from err
+
+
+def test_ctrl_c_ends_any_command_with_one_line_and_status_130(tmp_path, monkeypatch):
+    """Commands outside the run guard (sweep, calibrate, fit-wages) stop on a
+    Ctrl-C, plain or from inside a kernel, with one line and exit 130: no
+    traceback, no click "Aborted!", and no output folder."""
+    from click.testing import CliRunner
+
+    import sim.fit
+    import sim.sweep
+    import sim.wage_fit
+    from sim.cli import main
+
+    def plain_ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sim.sweep, "run_sweep", plain_ctrl_c)
+    result = CliRunner().invoke(main, ["sweep", str(ROOT / "scenarios" / "baseline.toml"), "--vary",
+                                       "training_volume=0.9:1.1", "--out", str(tmp_path)])
+    assert result.exit_code == 130, result.output
+    assert result.stderr.strip() == "zjsim sweep stopped by Ctrl-C."
+    assert "Aborted" not in result.output and list(tmp_path.iterdir()) == []
+
+    monkeypatch.setattr(sim.fit, "calibrate", _ctrl_c_in_kernel)
+    result = CliRunner().invoke(main, ["calibrate", "--out", str(tmp_path / "posterior.parquet")])
+    assert result.exit_code == 130, result.output
+    assert result.stderr.startswith("zjsim calibrate stopped by Ctrl-C; the generations finished are kept")
+    assert list(tmp_path.iterdir()) == []
+
+    monkeypatch.setattr(sim.wage_fit, "fit", _ctrl_c_in_kernel)
+    result = CliRunner().invoke(main, ["fit-wages"])
+    assert result.exit_code == 130 and result.stderr.strip() == "zjsim fit-wages stopped by Ctrl-C."
+
+
+def test_other_errors_pass_the_ctrl_c_handler_unchanged(monkeypatch):
+    from click.testing import CliRunner
+
+    import sim.wage_fit
+    from sim.cli import main
+
+    def bug(*args, **kwargs):
+        raise SystemError("a real bug")
+
+    monkeypatch.setattr(sim.wage_fit, "fit", bug)
+    result = CliRunner().invoke(main, ["fit-wages"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemError)
+    assert "Ctrl-C" not in result.stderr
+
+
+def test_a_backtest_whose_run_stops_prints_the_command_that_finishes_it(tmp_path, monkeypatch):
+    """backtest runs scenarios/realised.toml through the run guard; a stop
+    there (before: a traceback of the uncaught Interrupted) is reported as
+    `run` reports it."""
+    from click.testing import CliRunner
+
+    import sim.runner
+    from sim.cli import main
+    from sim.errors import Interrupted
+
+    staging = tmp_path / ".incomplete-realised"
+
+    def stopped(*args, **kwargs):
+        raise Interrupted(staging, "stopped by Ctrl-C", keyboard=True)
+
+    monkeypatch.setattr(sim.runner, "run_scenarios", stopped)
+    result = CliRunner().invoke(main, ["backtest", "--out", str(tmp_path)])
+    assert result.exit_code == 130, result.output
+    assert "run stopped: stopped by Ctrl-C" in result.stderr
+    assert f"zjsim run --resume {staging}" in result.stderr
