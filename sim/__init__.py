@@ -8,15 +8,14 @@ import os
 
 __version__ = "0.1.0"
 
-# The kernels' OpenMP threads (numba's libgomp layer) spin a while after each
-# parallel pass before they sleep: GOMP_SPINCOUNT 30000, which libgomp takes
-# for 0.3 ms (its estimate: 100000 spins a millisecond) and which took about
-# 4 ms on a 2-core virtual machine (a spin cost about 0.15 us there).  A month
-# is some two dozen short parallel passes with Python between them; a sleeping
-# thread took 70-340 us to wake for each on that machine, so the second thread
-# cost more than it gave at scale 100 (benchmarks/README.md, sixth round).
-# Long serial stretches (the build, the output) still let the thread sleep, so
-# an idle run does not hold a core.  Read by libgomp when numba first starts
-# its threads; a wait policy or spin count the user sets wins.
-if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
-    os.environ["GOMP_SPINCOUNT"] = "30000"
+# The kernels' OpenMP threads (numba's libgomp layer) sleep as soon as a
+# parallel pass ends; libgomp's default spins a while first.  Measured on a
+# 2-core virtual machine (benchmarks/README.md, sixth round): waking a
+# sleeping thread costs 220-340 us a pass, some 22 passes a month, and
+# spinning about 4 ms instead (GOMP_SPINCOUNT=30000) made a lone default run
+# 10% faster; but two runs at once then took 11.5 s instead of 6.5 s, each
+# one's spinning thread holding the core the other needed.  Sleeping is the
+# safer default; a lone run may set GOMP_SPINCOUNT, which libgomp lets
+# override this policy.  Read by libgomp when numba first starts its
+# threads; a value the user sets wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
