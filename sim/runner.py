@@ -292,10 +292,8 @@ def _guarded(staging: Path, work: Callable[[], "RunResult"]) -> "RunResult":
 
     try:
         return work()
-    except KeyboardInterrupt:
-        raise Interrupted(staging, "stopped by Ctrl-C", keyboard=True) from None
-    except Exception as err:
-        if caused_by_ctrl_c(err):
+    except (KeyboardInterrupt, Exception) as err:
+        if caused_by_ctrl_c(err):  # the KeyboardInterrupt itself, or an error it caused inside a kernel
             raise Interrupted(staging, "stopped by Ctrl-C", keyboard=True) from None
         if isinstance(err, BrokenProcessPool):
             raise Interrupted(staging, "a worker process died (killed, or out of memory)") from None
