@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 
 from .calibration import CALIBRATION_DIR
 from .errors import InputError
+from .parquet import read_parquet
 from .streams import stable_key
 
 POSTERIOR = CALIBRATION_DIR / "posterior.parquet"
@@ -46,7 +46,7 @@ class Posterior:
         path = Path(path)
         try:
             data = path.read_bytes()
-            table = pq.read_table(path)
+            table = read_parquet(path)
         except FileNotFoundError:
             raise InputError("posterior file not found; run `zjsim calibrate` or use --uncertainty fixed",
                              file=str(path)) from None

@@ -32,6 +32,7 @@ from .backtest import backtest_table, failed, read_observed
 from .calibration import CALIBRATION_DIR
 from .errors import InputError, writable_folder
 from .indicators import BY_ID
+from .parquet import read_parquet
 from .reproduce import read_manifest
 from .runner import sha256_file
 from .targets import (FEW_REPLICATES, FIRST_YEAR, MET, AT_RISK, TARGET_YEAR, compare_table, format_number, indicator_names,
@@ -122,7 +123,7 @@ def read_sweep(folder: Path) -> dict:
 def _read_table(path: Path, columns: list[str]) -> pd.DataFrame:
     """A Parquet table of a run or sweep folder, checked at the door: readable, with these columns."""
     try:
-        table = pd.read_parquet(path)
+        table = read_parquet(path).to_pandas()
     except Exception as err:  # pyarrow raises several kinds for a damaged file
         raise InputError(f"cannot read {path.name} ({err.__class__.__name__})", file=str(path)) from None
     missing = [c for c in columns if c not in table.columns]

@@ -32,6 +32,7 @@ from . import __version__
 from .calibration import Calibration
 from .errors import InputError, Interrupted, caused_by_ctrl_c, writable_folder
 from .executors import LocalExecutor
+from .parquet import read_parquet
 from .scenario import Scenario
 from .streams import replicate_seeds
 from .timeline import format_month, parse_month
@@ -367,7 +368,7 @@ def _execute(staging: Path, scenarios: list[Scenario], request: dict, executor, 
             if progress:
                 progress(count, len(tasks), "runs")
 
-    table = pa.concat_tables([pq.read_table(_part(staging, key)) for key in tasks]).combine_chunks()
+    table = pa.concat_tables([read_parquet(_part(staging, key)) for key in tasks]).combine_chunks()
     pq.write_table(table, staging / "indicators.parquet")
     outputs = ["indicators.parquet"]
     if all(s.end >= parse_month("2025-12") for s in scenarios):

@@ -281,14 +281,15 @@ def load_run(folder: str | Path) -> pd.DataFrame:
     """A run folder's indicators, checked against the schema at the door: the
     columns and their types, periods YYYY or YYYY-MM, replicates >= 0."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
+
+    from .parquet import read_parquet
 
     folder = Path(folder)
     path = folder / "indicators.parquet"
     if not path.is_file():
         raise InputError("not a run folder: indicators.parquet is missing", file=str(folder))
     try:
-        table = pq.read_table(path)
+        table = read_parquet(path)
     except Exception as err:  # pyarrow raises several kinds for a damaged file
         raise InputError(f"cannot read indicators.parquet ({err.__class__.__name__})", file=str(path)) from None
     expected = {"scenario": pa.types.is_string, "replicate": pa.types.is_integer, "period": pa.types.is_string,

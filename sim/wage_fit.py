@@ -263,13 +263,12 @@ def redraw_from_priors(path: Path, names: list[str], seed: int = 16) -> None:
     weights are kept, and the file's metadata records the redraw."""
     import json
 
-    import pyarrow.parquet as pq
-
     from .fit import write_posterior
+    from .parquet import read_parquet
     from .priors import read_priors
     from .streams import stable_key
 
-    table = pq.read_table(path)
+    table = read_parquet(path)
     frame = table.to_pandas()
     priors = {p.name: p for p in read_priors(Calibration.load().params)}
     rng = np.random.default_rng(np.random.SeedSequence([seed, stable_key("wage structure redraw")]))

@@ -35,6 +35,23 @@ def test_run_prints_a_summary_and_writes_the_folder(tmp_path):
     assert manifest["outputs"]["indicators.parquet"] == digest
 
 
+def test_run_leaves_the_other_commands_libraries_unimported(tmp_path):
+    """`zjsim run` starts fast: it does not import the report, sweep,
+    calibration or Dask libraries, nor pyarrow's dataset layer (sim.parquet)."""
+    unwanted = ["pyarrow.dataset", "sim.report", "sim.sweep", "sim.abc", "matplotlib", "SALib", "pyabc", "distributed"]
+    code = (
+        "import sys\n"
+        "from sim.cli import main\n"
+        f"try:\n    main(['run', 'scenarios/baseline.toml', '--scale', '10000', '--end', '2021-03', '--out', {str(tmp_path)!r}])\n"
+        "except SystemExit as done:\n    assert not done.code, done.code\n"
+        f"print(sorted(m for m in {unwanted!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert any(tmp_path.iterdir())  # the run did write its folder
+
+
 def test_same_seed_same_bytes_in_separate_processes_and_other_seeds_differ(tmp_path):
     def run(seed, name):
         out = tmp_path / name
