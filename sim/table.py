@@ -22,6 +22,15 @@ def _take(values: np.ndarray, order: np.ndarray) -> np.ndarray:
     return out
 
 
+@numba.njit(cache=True)
+def _all_equal(values: np.ndarray, value) -> bool:
+    """Whether every value equals `value` (stops at the first that does not)."""
+    for i in range(len(values)):
+        if values[i] != value:
+            return False
+    return True
+
+
 def _filled(rows: int, column: "Column") -> np.ndarray:
     """A new column of `rows` rows holding the column's default.  Zero
     defaults come from np.zeros, whose memory the system hands out already
@@ -89,10 +98,13 @@ class Table:
 
     def reorder(self, order: np.ndarray) -> None:
         """Put the rows in the order given (a permutation of 0..n-1).  Only
-        while building, before any row id has been handed out."""
-        for name in self.columns:
-            column = self._data[name]
-            column[: self.n] = _take(column[: self.n], order)
+        while building, before any row id has been handed out.  A column that
+        still holds its default everywhere is left as it is (a gather of a
+        column costs 0.2 s at the whole province)."""
+        for name, col in self.columns.items():
+            column = self._data[name][: self.n]
+            if not _all_equal(column, col.default):
+                column[:] = _take(column, order)
 
     def nbytes(self) -> int:
         return sum(array.nbytes for array in self._data.values())

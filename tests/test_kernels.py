@@ -1,11 +1,14 @@
 """The compiled kernels: same rows whatever room their parallel blocks get,
-and weighted sampling without replacement that is exact and unbiased."""
+weighted sampling without replacement that is exact and unbiased, and the
+build's helpers (selection, categories, pick, reorder) that match numpy's answers."""
 
 import numpy as np
 
 from sim.kernels import BLOCK_ROWS, search
 from sim.processes import demography, matching, separations
-from sim.sampling import choose_exact
+from sim.population import pick
+from sim.sampling import _select, categorical, choose_exact
+from sim.table import Column, Table
 from sim.status import Status
 
 ROWS = 3 * BLOCK_ROWS + 1234  # several blocks and a partial one
@@ -109,6 +112,58 @@ def test_choose_exact_is_exact_and_unbiased():
     assert np.allclose(single / 4000, weights / weights.sum(), atol=0.025)
     assert counts[6] > counts[4] > counts[3] > max(counts[1], counts[2])
     assert choose_exact(weights, 10, rng).sum() == 5  # capped at the rows with positive weight
+
+
+def _smallest_by_sorting(keys, k):
+    """The k smallest keys' rows as a full partial sort finds them, ties at
+    the k-th key taken in row order (what `_select` must give)."""
+    kth = np.partition(keys, k - 1)[k - 1]
+    mask = keys < kth
+    mask[np.flatnonzero(keys == kth)[: k - mask.sum()]] = True
+    return mask
+
+
+def test_select_finds_the_same_rows_as_a_partial_sort():
+    rng = np.random.default_rng(11)
+    cases = {
+        "exponential": rng.exponential(size=ROWS).astype(np.float32),
+        "ties": rng.integers(0, 40, ROWS).astype(np.float32),  # the k-th key shared by hundreds of rows
+        "with_inf": np.where(rng.random(ROWS) < 0.3, np.inf, rng.exponential(size=ROWS)).astype(np.float32),
+        "descending": np.sort(rng.exponential(size=ROWS).astype(np.float32))[::-1].copy(),
+        "small": rng.exponential(size=500).astype(np.float32),  # too few to sample: the partial sort itself
+    }
+    for name, keys in cases.items():
+        finite = int(np.isfinite(keys).sum())
+        for k in (1, 2, 17, finite // 3, finite // 2, finite - 1):
+            got = _select(keys.copy(), k)
+            assert got.sum() == k, (name, k)
+            assert np.array_equal(got, _smallest_by_sorting(keys, k)), (name, k)
+
+
+def test_categorical_is_a_search_of_the_cumulative_shares():
+    rng = np.random.default_rng(12)
+    u = np.concatenate([rng.random(ROWS), [0.0, 0.2, 0.5, 0.7, 1.0 - 1e-16, 1.0]])
+    for shares in ([0.2, 0.3, 0.5], [0.0, 1.0, 0.0, 2.0], [1.0], [0.1, 0.0, 0.0, 0.9], rng.random(6)):
+        cdf = np.cumsum(shares) / np.sum(shares)
+        for uniforms in (u, u.astype(np.float32)):
+            got = categorical(np.array(shares), uniforms)
+            assert got.dtype == np.int8
+            assert np.array_equal(got, np.minimum(np.searchsorted(cdf, uniforms, side="right"), len(cdf) - 1))
+
+
+def test_pick_and_reorder_keep_their_values():
+    rng = np.random.default_rng(13)
+    condition = rng.random(ROWS) < 0.4
+    picked = pick(condition, 1.5, 0.25)
+    assert picked.dtype == np.float32 and np.array_equal(picked, np.where(condition, 1.5, 0.25))
+    table = Table({"a": Column(np.int32, 0, ""), "b": Column(np.int8, -1, ""), "c": Column(np.float32, 0.0, "")}, ROWS)
+    table.a[:] = np.arange(ROWS)
+    table.c[5] = 2.0
+    order = rng.permutation(ROWS)
+    table.reorder(order)
+    assert np.array_equal(table.a, order)
+    assert np.all(table.b == -1)  # a column of defaults stays one
+    assert table.c[np.flatnonzero(order == 5)[0]] == 2.0 and np.count_nonzero(table.c) == 1
 
 
 def test_training_eligibility_counts_every_block():
