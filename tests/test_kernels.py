@@ -6,7 +6,7 @@ import numpy as np
 
 from sim.kernels import BLOCK_ROWS, search
 from sim.processes import demography, matching, separations
-from sim.population import pick
+from sim.population import pick, status_then_firm
 from sim.sampling import _select, categorical, choose_exact
 from sim.table import Column, Table
 from sim.status import Status
@@ -164,6 +164,13 @@ def test_pick_and_reorder_keep_their_values():
     assert np.array_equal(table.a, order)
     assert np.all(table.b == -1)  # a column of defaults stays one
     assert table.c[np.flatnonzero(order == 5)[0]] == 2.0 and np.count_nonzero(table.c) == 1
+
+
+def test_the_builds_order_is_a_lexsort_by_status_and_firm():
+    _, status, *_, firm = _people(14)
+    assert np.array_equal(status_then_firm(status, firm), np.lexsort((firm, status)))
+    firm[np.flatnonzero(status != Status.UNIT)[:3]] = 7  # firms beyond unit employees: still the lexsort
+    assert np.array_equal(status_then_firm(status, firm), np.lexsort((firm, status)))
 
 
 def test_training_eligibility_counts_every_block():
