@@ -30,3 +30,18 @@ def keep_freed_memory() -> bool:
         mallopt(option, value) == 1
         for option, value in ((M_MMAP_THRESHOLD, _LARGEST), (M_TRIM_THRESHOLD, _LARGEST), (M_TOP_PAD, 256 << 20))
     )
+
+
+def return_freed_memory() -> bool:
+    """Give the heap's free pages back to the kernel (glibc's malloc_trim);
+    True when some were.  Called once the population is built: the build's
+    temporaries leave holes in the heap that the kept memory would otherwise
+    hold for the whole run, while the monthly temporaries that follow are
+    smaller and settle in within a month."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.malloc_trim(0))
+    except (OSError, AttributeError):
+        return False

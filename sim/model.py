@@ -14,7 +14,7 @@ import numpy as np
 from .calibration import Calibration
 from .indicators import Recorder
 from .levers import Levers
-from .memory import keep_freed_memory
+from .memory import keep_freed_memory, return_freed_memory
 from .government import Government
 from .policy import Policy
 from .population import build_population
@@ -79,8 +79,10 @@ class LabourModel(mesa.Model):
         with this seed, scale and calibration: it depends on nothing else (no
         lever), so the scenarios of a replicate can share one build."""
         seed = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-        return build_population(calibration, float(scale),
-                                Streams(seed).generator("population", calibration.baseline_month))
+        population = build_population(calibration, float(scale),
+                                      Streams(seed).generator("population", calibration.baseline_month))
+        return_freed_memory()
+        return population
 
     # -- the month ---------------------------------------------------------------
     def step(self) -> None:

@@ -314,9 +314,12 @@ def status_then_firm(status: np.ndarray, firm: np.ndarray) -> np.ndarray:
     order = _by_status(status)
     first = int(np.count_nonzero(status < Status.UNIT))
     unit = order[first:first + int(np.count_nonzero(status == Status.UNIT))]
-    keys = (firm[unit].astype(np.int64) << 32) | np.arange(len(unit), dtype=np.int64)
+    keys = firm[unit].astype(np.int64)  # in place from here: at the whole province each temporary is 100s of MB
+    keys <<= 32
+    keys |= np.arange(len(unit), dtype=np.int64)
     keys.sort()
-    unit[:] = unit[keys & 0xFFFFFFFF]
+    keys &= 0xFFFFFFFF
+    unit[:] = unit[keys]
     return order
 
 
