@@ -35,7 +35,34 @@ def _check_month(model):
         "negative_ages": int((people.age_m[status != Status.ABSENT] < 0).sum()),
         "negative_targets": int((firms.target < 0).sum()),
         "unit_past_statutory": int(model.past_statutory_age(np.flatnonzero(unit)).sum()),
+        "unit_below_the_floor": _below_the_floor(model),
     }
+
+
+def _below_the_floor(model):
+    """Unit employees of complying firms paid below their tier's minimum wage
+    after the month: none, which is why the wages process skips its pass over
+    every row in months when the floor does not rise and nobody gets a raise."""
+    people, firms = model.people, model.firms
+    unit = np.flatnonzero(people.status == Status.UNIT)
+    complying = firms.complies_min_wage[people.firm[unit]]
+    return int(np.count_nonzero(complying & (people.wage[unit] < model.minimum_wage[people.tier[unit]])))
+
+
+def test_no_one_is_left_below_a_rising_minimum_wage():
+    """The plan raises the minimum wage to 40% of the average wage by 2025:
+    after every month, no unit employee of a complying firm is below it."""
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario("scenarios/plan.toml", scale=4000)
+    model = LabourModel(seed=6, scale=4000, policy=scenario.levers)
+    rises = 0
+    while model.month < parse_month("2025-12"):
+        floor = model.minimum_wage.copy()
+        model.step()
+        rises += bool(np.any(model.minimum_wage > floor))
+        assert _below_the_floor(model) == 0, model.month
+    assert rises >= 4  # the floor did rise, in most years
 
 
 def test_people_are_conserved_every_month(stepped):
