@@ -309,7 +309,8 @@ def status_then_firm(status: np.ndarray, firm: np.ndarray) -> np.ndarray:
     so that is a counting sort by status and a sort of the unit employees by
     (firm, position) keys, unique so that any sort is stable (1.2 s against
     lexsort's 3.7-4.4 s at 65 million rows and 8 million employees)."""
-    if np.any((firm >= 0) != (status == Status.UNIT)):  # not as the build leaves them: sort it all
+    if (len(status) == 0 or status.min() < 0 or status.max() >= STATUS_CODES  # codes the counting sort has no room for
+            or np.any((firm >= 0) != (status == Status.UNIT))):  # not as the build leaves them: sort it all
         return np.lexsort((firm, status))
     order = _by_status(status)
     first = int(np.count_nonzero(status < Status.UNIT))

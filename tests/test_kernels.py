@@ -171,6 +171,9 @@ def test_the_builds_order_is_a_lexsort_by_status_and_firm():
     assert np.array_equal(status_then_firm(status, firm), np.lexsort((firm, status)))
     firm[np.flatnonzero(status != Status.UNIT)[:3]] = 7  # firms beyond unit employees: still the lexsort
     assert np.array_equal(status_then_firm(status, firm), np.lexsort((firm, status)))
+    _, status, *_, firm = _people(15)
+    status[5], firm[5] = 9, -1  # a code beyond the counting sort's room
+    assert np.array_equal(status_then_firm(status, firm), np.lexsort((firm, status)))
 
 
 def test_training_eligibility_counts_every_block():
