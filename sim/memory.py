@@ -17,15 +17,22 @@ M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3
 _LARGEST = 2**31 - 1  # mallopt takes an int
 
 
+def _glibc_function(name: str):
+    """The C library's function `name`, or None off Linux or where the C
+    library lacks it (musl has no mallopt)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return getattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"), name)
+    except (OSError, AttributeError):
+        return None
+
+
 def keep_freed_memory() -> bool:
     """Ask glibc to reuse freed large blocks; True when it agreed."""
-    if not sys.platform.startswith("linux"):
+    mallopt = _glibc_function("mallopt")
+    if mallopt is None:
         return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False  # not glibc (musl has no mallopt)
     return all(
         mallopt(option, value) == 1
         for option, value in ((M_MMAP_THRESHOLD, _LARGEST), (M_TRIM_THRESHOLD, _LARGEST), (M_TOP_PAD, 256 << 20))
@@ -38,10 +45,5 @@ def return_freed_memory() -> bool:
     temporaries leave holes in the heap that the kept memory would otherwise
     hold for the whole run, while the monthly temporaries that follow are
     smaller and settle in within a month."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return bool(libc.malloc_trim(0))
-    except (OSError, AttributeError):
-        return False
+    malloc_trim = _glibc_function("malloc_trim")
+    return malloc_trim is not None and bool(malloc_trim(0))

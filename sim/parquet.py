@@ -14,8 +14,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 
-def read_parquet(path: str | Path) -> pa.Table:
-    """The table in one Parquet file (errors as pyarrow raises them: OSError,
-    ValueError for a file that is not Parquet)."""
-    with pq.ParquetFile(path) as parquet_file:
+def read_parquet(source: str | Path | bytes) -> pa.Table:
+    """The table in one Parquet file, or in its bytes already read (errors as
+    pyarrow raises them: OSError, ValueError for data that is not Parquet)."""
+    if isinstance(source, bytes):
+        source = pa.BufferReader(source)
+    with pq.ParquetFile(source) as parquet_file:
         return parquet_file.read()

@@ -46,7 +46,7 @@ class Posterior:
         path = Path(path)
         try:
             data = path.read_bytes()
-            table = read_parquet(path)
+            table = read_parquet(data)  # the bytes checksummed below, read once
         except FileNotFoundError:
             raise InputError("posterior file not found; run `zjsim calibrate` or use --uncertainty fixed",
                              file=str(path)) from None
