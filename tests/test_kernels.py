@@ -31,21 +31,29 @@ def test_ageing_ages_everyone_alive():
     assert np.array_equal(ages, age_m + (status != Status.ABSENT))
 
 
-def test_retirement_search_gives_the_same_rows_with_little_room():
+def test_retirements_are_the_rows_past_the_age_that_leave_working_life_with_any_room():
+    from sim.streams import _uniforms_at
     _, status, age_m, female, cadre, *_ = _people(2)
-    args = (status, age_m, female, cadre, 900, True, *demography.RULES)
-    complete, ample, most = demography._past_statutory_age(*args, BLOCK_ROWS)
+    key, stop, work_on_from = np.uint64(12345), np.float32(0.3), np.float32(0.6)
+    args = (status, age_m, female, cadre, 900, True, *demography.RULES, key, stop, work_on_from)
+    complete, ample, works_on, most = demography._retirements(*args, BLOCK_ROWS)
     assert complete
-    assert not demography._past_statutory_age(*args, 8)[0]
-    rows, most_found = search(demography._past_statutory_age, 8, *args)
-    assert np.array_equal(rows, ample) and most_found == most
+    assert not demography._retirements(*args, 8)[0]
+    rows, working_on, most_found = search(demography._retirements, 8, *args)
+    assert np.array_equal(rows, ample) and np.array_equal(working_on, works_on) and most_found == most
     # the fullest block's count, which sets next month's room
-    blocks = np.bincount(ample // BLOCK_ROWS)
-    assert most == blocks.max()
+    assert most == np.bincount(ample // BLOCK_ROWS).max()
+    # the same rows as the rules applied with numpy to every row
     idx = np.arange(ROWS)
     active = (status != Status.ABSENT) & (status != Status.RETIRED)
     past = demography._months_past_statutory_age(age_m, female, cadre, idx, 900, True, *demography.RULES) >= 0
-    assert np.array_equal(ample, np.flatnonzero(active & past))
+    u = _uniforms_at(key, idx)
+    own_account = (status == Status.SELF) | (status == Status.FLEX)
+    expected_on = active & past & (status == Status.UNIT) & (u >= work_on_from)
+    retires = active & past & ((own_account & (u < stop)) | (~own_account & (status != Status.SCHOOL) & ~expected_on))
+    assert np.array_equal(ample, np.flatnonzero(retires | expected_on))
+    assert np.array_equal(ample[works_on], np.flatnonzero(expected_on))
+    assert 0 < np.count_nonzero(works_on) < len(ample)
 
 
 def test_mothers_are_drawn_uniformly_among_women_aged_20_to_39():

@@ -14,6 +14,7 @@ import numba
 import numpy as np
 
 from ..kernels import BLOCK_ROWS, block, block_count, join_blocks, room_after, search
+from ..streams import draw
 from ..status import Status, is_employed
 from ..table import Column
 from ..timeline import calendar_month, parse_month
@@ -115,15 +116,25 @@ def _age(status, age_m) -> int:
 
 
 @numba.njit(cache=True, parallel=True)
-def _past_statutory_age(status, age_m, female, cadre, month, reform, base, first, shift, most, room):
-    """Whether every block had room, the rows in working life (not absent,
-    not retired) at or past their statutory age, and the most any block
-    found: rows at or past their group's base age first (the reform only adds
-    months), then their own statutory age.  Blocks of rows run in parallel,
-    each keeping at most `room` rows."""
+def _retirements(status, age_m, female, cadre, month, reform, base, first, shift, most, key, stop_chance,
+                 work_on_from, room):
+    """Whether every block had room, then the rows that leave working life
+    this month and whether each works on, in row order, and the most rows
+    any block found.
+
+    Rows in working life (not absent, not retired) at or past their
+    statutory age: those at or past their group's base age first (the
+    reform only adds months), then their own statutory age.  Of these, unit
+    employees whose draw (per-row stream `key`) is at or above
+    `work_on_from` work on; the self-employed and flexible workers stop when
+    their draw is below `stop_chance`; the others retire, except pupils.  A
+    tenth of the rows are past the age, mostly own-account workers who stop
+    gradually, so deciding here keeps them out of the month's arrays.  Blocks
+    of rows run in parallel, each keeping at most `room` rows."""
     n = len(status)
     blocks = block_count(n)
     found = np.empty((blocks, room), dtype=np.int64)
+    works_on = np.empty((blocks, room), dtype=np.bool_)
     counts = np.zeros(blocks, dtype=np.int64)  # rows found by each block, kept or not
     for b in numba.prange(blocks):
         lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
@@ -134,11 +145,19 @@ def _past_statutory_age(status, age_m, female, cadre, month, reform, base, first
             group = np.int32(female_b[j]) * (2 - np.int32(cadre_b[j]))
             if (age >= base[group]) & (s != Status.ABSENT) & (s != Status.RETIRED):
                 if age >= _statutory_age(female_b[j], cadre_b[j], month - age, reform, base, first, shift, most):
-                    if k < room:
-                        found[b, k] = lo + j
-                    k += 1
+                    u = draw(key, lo + j)
+                    own_account = (s == Status.SELF) | (s == Status.FLEX)
+                    working_on = (s == Status.UNIT) & (u >= work_on_from)
+                    retires = (own_account & (u < stop_chance)) | ((not own_account) & (s != Status.SCHOOL)
+                                                                       & (not working_on))
+                    if retires | working_on:
+                        if k < room:
+                            found[b, k] = lo + j
+                            works_on[b, k] = working_on
+                        k += 1
         counts[b] = k
-    return np.all(counts <= room), join_blocks(found, np.minimum(counts, room)), counts.max()
+    kept = np.minimum(counts, room)
+    return np.all(counts <= room), join_blocks(found, kept), join_blocks(works_on, kept), counts.max()
 
 
 def _is_mother(status, age_m, female) -> np.ndarray:
@@ -320,22 +339,20 @@ class Demography(Process):
         employee retired at the age the run from 2015 reached 2021 with fewer
         of them, less natural attrition and 20% more new urban jobs."""
         people = self.model.people
-        past, most = search(_past_statutory_age, self._retirement_room, people.status, people.age_m, people.female,
-                            people.cadre, month, self.model.reform_in_force(), *RULES)
+        streams = self.model.streams
+        leaving, works_on, most = search(
+            _retirements, self._retirement_room, people.status, people.age_m, people.female, people.cadre, month,
+            self.model.reform_in_force(), *RULES, streams.key(self.name, month, "retire"),
+            np.float32(self.param("own_account_retirement_rate")), np.float32(1.0 - self.param("work_on_share")))
         self._retirement_room = room_after(most)  # room from the average share overflowed most months
-        status = people.status[past]
-        own_account = (status == Status.SELF) | (status == Status.FLEX)
-        u = self.model.streams.uniform_at(self.name, month, "retire", past)
-        stops = own_account & (u < self.param("own_account_retirement_rate"))
         # Some unit employees reaching the age work on, re-employed in flexible
         # work in their sector (the draw above the stopping chance decides who).
-        works_on = (status == Status.UNIT) & (u >= 1.0 - self.param("work_on_share"))
-        working_on = past[works_on]
+        working_on = leaving[works_on]
         sector = people.sector[working_on]
         self.model.leave_firm(working_on)
         people.status[working_on] = Status.FLEX
         people.sector[working_on] = sector
-        self.model.retire(past[(~own_account & (status != Status.SCHOOL) & ~works_on) | stops])
+        self.model.retire(leaving[~works_on])
 
     # -- migration -------------------------------------------------------------
     def _out_migration_and_settlement(self, month: int) -> int:
