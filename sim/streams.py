@@ -116,15 +116,20 @@ def _uniforms_at(key: np.uint64, idx: np.ndarray) -> np.ndarray:
 
 
 _TWO_TO_MINUS_53 = 1.0 / 9007199254740992.0
+STATUS_CODES = 8  # codes of the `status` column (sim.status.Status), for `Streams.rows_below`'s chances
+_NO_LIMITS = np.zeros(0, dtype=np.float32)
+_NO_STATUS = np.zeros(0, dtype=np.int8)
 
 
 @numba.njit(cache=True, parallel=True)
-def _rows_below(key: np.uint64, rows: int, threshold: float, room: int):
+def _rows_below(key: np.uint64, rows: int, threshold: float, status: np.ndarray, limits: np.ndarray, room: int):
     """Whether every block had room, and the rows that are candidates for an
     event of chance `threshold` with their uniforms in [0, threshold): each
     row is one independently with that chance, and its uniform is uniform
     below the threshold, as if every row had drawn a uniform and those below
-    the threshold had been kept.
+    the threshold had been kept.  When `limits` is not empty, a candidate is
+    kept only if its uniform is below the limit of its status code
+    (`limits[status[row]]`; 0 drops the code): the same draws, fewer rows.
 
     Drawn by skipping: within each block of rows the gaps between candidates
     are geometric (inversion of a 53-bit uniform), so the cost is the
@@ -137,6 +142,7 @@ def _rows_below(key: np.uint64, rows: int, threshold: float, room: int):
     found_idx = np.empty((blocks, room), dtype=np.int64)
     found_u = np.empty((blocks, room), dtype=np.float32)
     found = np.zeros(blocks, dtype=np.int64)  # rows found by each block, kept or not
+    filtered = len(limits) > 0
     if t > 0.0:
         log_q = np.log1p(-t)  # -inf when every row is a candidate: every gap is then 0
         below = np.nextafter(np.float32(t), np.float32(0.0))
@@ -153,11 +159,16 @@ def _rows_below(key: np.uint64, rows: int, threshold: float, room: int):
                 i += 1 + np.int64(gap)
                 if i >= end:
                     break
+                u = min(np.float32(t * np.float64(draw(block_key, 2 * j + 1))), below)
+                j += 1
+                if filtered:
+                    s = status[i]
+                    if not ((s >= 0) & (s < len(limits)) and u < limits[s]):
+                        continue
                 if k < room:
                     found_idx[b, k] = i
-                    found_u[b, k] = min(np.float32(t * np.float64(draw(block_key, 2 * j + 1))), below)
+                    found_u[b, k] = u
                 k += 1
-                j += 1
             found[b] = k
     kept = np.minimum(found, room)
     return np.all(found <= room), join_blocks(found_idx, kept), join_blocks(found_u, kept)
@@ -186,13 +197,34 @@ class Streams:
         """The per-row uniforms of rows idx (the same numbers `uniform_per_row` gives them)."""
         return _uniforms_at(self.key(process, month, purpose), np.asarray(idx, dtype=np.int64))
 
-    def rows_below(self, process: str, month: int, purpose: str, rows: int, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    def rows_below(self, process: str, month: int, purpose: str, rows: int, threshold: float,
+                   status: np.ndarray | None = None, chances: dict[int, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Rows among 0..rows-1 that are candidates for an event whose chance
         is at most `threshold` (each with that chance), and their uniforms
         below it: a row with chance p < threshold has the event when its
         uniform is below p.  Drawn by skipping between candidates, so neither
-        the work nor the memory grows with the table (`_rows_below`)."""
-        return search(_rows_below, block_room(threshold), self.key(process, month, purpose), int(rows), float(threshold))
+        the work nor the memory grows with the table (`_rows_below`).
+
+        `chances` (with the `status` column) names the largest chance each
+        status code allows; the candidates of other codes, and those whose
+        uniform is at or above their code's chance, are left out.  The draws
+        are the same, so the rows kept are those the caller's own tests would
+        keep, without listing the rest: a process whose events befall a few
+        statuses lists 2-4 times fewer candidates.  Each chance is rounded up
+        to the next float32, so no uniform below it (in float32 or float64)
+        is left out."""
+        limits = _NO_LIMITS
+        if chances is not None:
+            limits = np.zeros(STATUS_CODES, dtype=np.float32)
+            for code, chance in chances.items():
+                limits[int(code)] = np.nextafter(np.float32(min(max(chance, 0.0), 1.0)), np.float32(np.inf))
+            status = np.asarray(status)
+            if len(status) < rows:
+                raise ValueError(f"status has {len(status)} rows, fewer than the {rows} searched")
+        else:
+            status = _NO_STATUS
+        return search(_rows_below, block_room(threshold), self.key(process, month, purpose), int(rows), float(threshold),
+                      status, limits)
 
 
 def replicate_seeds(root_seed: int, replicates: int) -> list[np.random.SeedSequence]:

@@ -1,6 +1,7 @@
 """Named random streams: deterministic, independent and prefix-stable per row."""
 
 import numpy as np
+import pytest
 
 from sim.streams import Streams, replicate_seeds
 
@@ -63,10 +64,37 @@ def test_rows_below_draws_each_row_with_the_chance_and_a_uniform_below_it():
     head, u_head = streams.rows_below("talent", 400, "titles", BLOCK_ROWS + 999, 0.05)
     assert np.array_equal(head, idx[idx < BLOCK_ROWS + 999]) and np.array_equal(u_head, u[:len(head)])
     key = streams.key("talent", 400, "titles")
-    assert not _rows_below(key, rows, 0.05, 8)[0]  # out of room: said so, and searched again
-    assert all(np.array_equal(a, b) for a, b in zip(search(_rows_below, 8, key, rows, 0.05), (idx, u)))
+    unfiltered = (np.zeros(0, np.int8), np.zeros(0, np.float32))
+    assert not _rows_below(key, rows, 0.05, *unfiltered, 8)[0]  # out of room: said so, and searched again
+    assert all(np.array_equal(a, b) for a, b in zip(search(_rows_below, 8, key, rows, 0.05, *unfiltered), (idx, u)))
     assert len(streams.rows_below("talent", 400, "titles", rows, 0.0)[0]) == 0
     assert np.array_equal(streams.rows_below("talent", 400, "titles", rows, 1.0)[0], np.arange(rows))
+
+
+def test_rows_below_with_chances_by_status_keeps_the_same_draws_below_each_status_chance():
+    """Chances by status leave out the candidates of other statuses and those
+    at or above their status's chance, and keep the others with the same
+    uniforms; a chance is rounded up to float32, so a uniform below it in
+    float64 is kept."""
+    from sim.kernels import BLOCK_ROWS
+    from sim.status import Status
+
+    rows = 3 * BLOCK_ROWS + 1234
+    status = np.random.default_rng(3).integers(0, 8, rows).astype(np.int8)
+    streams = Streams(9)
+    idx, u = streams.rows_below("matching", 400, "transition", rows, 0.06)
+    chances = {Status.UNEMP: 0.06, Status.INACTIVE: 0.02, Status.RETIRED: 0.1 / 3}
+    kept, u_kept = streams.rows_below("matching", 400, "transition", rows, 0.06, status, chances)
+    limit, rounded_up = np.zeros(8), np.zeros(8, dtype=np.float32)
+    for code, chance in chances.items():
+        limit[code], rounded_up[code] = chance, np.nextafter(np.float32(chance), np.float32(1))
+    expected = u < rounded_up[status[idx]]
+    assert np.array_equal(kept, idx[expected]) and np.array_equal(u_kept, u[expected])
+    assert np.isin(idx[u < limit[status[idx]]], kept).all()  # every uniform below its chance in float64
+    assert set(status[kept].tolist()) == {Status.UNEMP, Status.INACTIVE, Status.RETIRED}
+    assert 2 < len(idx) / len(kept) < 8
+    with pytest.raises(ValueError, match="fewer than"):
+        streams.rows_below("matching", 400, "transition", rows, 0.06, status[:-1], chances)
 
 
 def test_per_row_draws_are_uniform_and_independent():

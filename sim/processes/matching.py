@@ -241,8 +241,10 @@ class Matching(Process):
         response = self.participation_response()
         p_search = self.param("inactive_to_search_rate") * response
         p_return = self.param("retiree_return_rate") * response
-        # Only rows whose draw is below the largest chance can move: test those.
-        idx, u = model.streams.rows_below(self.name, month, "transition", people.n, max(p_self + p_flex + p_quit, p_search, p_return))
+        # Only rows whose draw is below the largest chance their status allows can move: test those.
+        idx, u = model.streams.rows_below(
+            self.name, month, "transition", people.n, max(p_self + p_flex + p_quit, p_search, p_return), people.status,
+            {Status.UNEMP: p_self + p_flex + p_quit, Status.INACTIVE: p_search, Status.RETIRED: p_return})
         status, spell = people.status[idx], people.spell_m[idx]
         unemployed = (status == Status.UNEMP) & (spell > 0)  # not separated this month
         to_self = idx[unemployed & (u < p_self)]

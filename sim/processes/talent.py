@@ -13,7 +13,7 @@ month (Poisson) around the recruitment quota in force.
 
 import numpy as np
 
-from ..status import SECTORS, Status
+from ..status import EMPLOYED, SECTORS, Status
 from ..table import Column
 from .base import Process
 
@@ -50,8 +50,9 @@ class Talent(Process):
             self.param("junior_title_rate"), self.param("intermediate_rate"), self.param("senior_rate"))
         # Only rows whose draw is below the largest monthly chance can change
         # title: test the conditions on those alone.
-        idx, u = model.streams.rows_below(self.name, month, "titles", people.n,
-                                          max(2.0 * junior_rate, intermediate_rate, senior_rate))
+        largest = max(2.0 * junior_rate, intermediate_rate, senior_rate)
+        idx, u = model.streams.rows_below(self.name, month, "titles", people.n, largest, people.status,
+                                          dict.fromkeys(EMPLOYED, largest))
         title, age = people.title[idx], people.age_m[idx]
         working = _working(people.status[idx])
         sector = people.sector[idx]
@@ -67,7 +68,9 @@ class Talent(Process):
         model.flows["intermediate_titles"] += len(intermediate)
         model.flows["senior_titles"] += len(senior)
 
-        idx, _ = model.streams.rows_below(self.name, month, "qualification", people.n, self.param("qualification_rate"))
+        rate = self.param("qualification_rate")
+        idx, _ = model.streams.rows_below(self.name, month, "qualification", people.n, rate, people.status,
+                                          dict.fromkeys(EMPLOYED, rate))
         qualifies = idx[_working(people.status[idx]) & _college_age(people.edu[idx], people.age_m[idx]) & ~people.qualified[idx]]
         people.qualified[qualifies] = True
         model.flows["qualifications"] += len(qualifies)

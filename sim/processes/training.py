@@ -244,7 +244,8 @@ class Training(Process):
         if month >= parse_month(SKILL_EVALUATION_REFORM):
             rate *= self.param("recognition_reform_factor")
         people = self.model.people
-        idx, u = self.model.streams.rows_below(self.name, month, "recognition", people.n, rate)
+        idx, u = self.model.streams.rows_below(self.name, month, "recognition", people.n, rate, people.status,
+                                               {Status.UNIT: rate})
         chosen = idx[recognised(people.status[idx], people.age_m[idx], people.skill[idx], u, rate)]
         people.skill[chosen] = 1
         self.model.flows["skill_recognitions"] += len(chosen)
