@@ -116,20 +116,20 @@ def _uniforms_at(key: np.uint64, idx: np.ndarray) -> np.ndarray:
 
 
 _TWO_TO_MINUS_53 = 1.0 / 9007199254740992.0
-STATUS_CODES = 8  # codes of the `status` column (sim.status.Status), for `Streams.rows_below`'s chances
-_NO_LIMITS = np.zeros(0, dtype=np.float32)
-_NO_STATUS = np.zeros(0, dtype=np.int8)
+_NO_LIMITS = np.zeros(0, dtype=np.float32)  # `_rows_below` without groups
+_NO_GROUPS = np.zeros(0, dtype=np.int8)
 
 
 @numba.njit(cache=True, parallel=True)
-def _rows_below(key: np.uint64, rows: int, threshold: float, status: np.ndarray, limits: np.ndarray, room: int):
+def _rows_below(key: np.uint64, rows: int, threshold: float, by: np.ndarray, per: int, limits: np.ndarray, room: int):
     """Whether every block had room, and the rows that are candidates for an
     event of chance `threshold` with their uniforms in [0, threshold): each
     row is one independently with that chance, and its uniform is uniform
     below the threshold, as if every row had drawn a uniform and those below
     the threshold had been kept.  When `limits` is not empty, a candidate is
-    kept only if its uniform is below the limit of its status code
-    (`limits[status[row]]`; 0 drops the code): the same draws, fewer rows.
+    kept only if its uniform is below the limit of its group, `by[row] //
+    per` (a status code, or an age in years from months; groups past the
+    end of `limits` take its last): the same draws, fewer rows.
 
     Drawn by skipping: within each block of rows the gaps between candidates
     are geometric (inversion of a 53-bit uniform), so the cost is the
@@ -161,10 +161,8 @@ def _rows_below(key: np.uint64, rows: int, threshold: float, status: np.ndarray,
                     break
                 u = min(np.float32(t * np.float64(draw(block_key, 2 * j + 1))), below)
                 j += 1
-                if filtered:
-                    s = status[i]
-                    if not ((s >= 0) & (s < len(limits)) and u < limits[s]):
-                        continue
+                if filtered and not u < limits[min(max(np.int64(by[i]) // per, 0), len(limits) - 1)]:
+                    continue
                 if k < room:
                     found_idx[b, k] = i
                     found_u[b, k] = u
@@ -198,33 +196,40 @@ class Streams:
         return _uniforms_at(self.key(process, month, purpose), np.asarray(idx, dtype=np.int64))
 
     def rows_below(self, process: str, month: int, purpose: str, rows: int, threshold: float,
-                   status: np.ndarray | None = None, chances: dict[int, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                   by: np.ndarray | None = None, chances=None, per: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Rows among 0..rows-1 that are candidates for an event whose chance
         is at most `threshold` (each with that chance), and their uniforms
         below it: a row with chance p < threshold has the event when its
         uniform is below p.  Drawn by skipping between candidates, so neither
         the work nor the memory grows with the table (`_rows_below`).
 
-        `chances` (with the `status` column) names the largest chance each
-        status code allows; the candidates of other codes, and those whose
-        uniform is at or above their code's chance, are left out.  The draws
-        are the same, so the rows kept are those the caller's own tests would
-        keep, without listing the rest: a process whose events befall a few
-        statuses lists 2-4 times fewer candidates.  Each chance is rounded up
-        to the next float32, so no uniform below it (in float32 or float64)
-        is left out."""
-        limits = _NO_LIMITS
-        if chances is not None:
-            limits = np.zeros(STATUS_CODES, dtype=np.float32)
-            for code, chance in chances.items():
-                limits[int(code)] = np.nextafter(np.float32(min(max(chance, 0.0), 1.0)), np.float32(np.inf))
-            status = np.asarray(status)
-            if len(status) < rows:
-                raise ValueError(f"status has {len(status)} rows, fewer than the {rows} searched")
+        `chances` (with the integer column `by`) names the largest chance of
+        each group of rows, the group being `by[row] // per`: a dict by group
+        (groups not named are left out), such as status codes, or a sequence
+        indexed by group (groups past its end take its last), such as a
+        hazard by year of age with `per=12` on ages in months.  Candidates at
+        or above their group's chance are left out.  The draws are the same,
+        so the rows kept are those the caller's own tests would keep, without
+        listing the rest: matching's transitions list at most a quarter of
+        the candidates, deaths fewer than two in a hundred.  Each chance is rounded up to
+        the next float32, so no uniform below it (in float32 or float64) is
+        left out."""
+        if chances is None:
+            by, per, limits = _NO_GROUPS, 1, _NO_LIMITS
         else:
-            status = _NO_STATUS
+            if isinstance(chances, dict):
+                values = np.zeros(max(int(group) for group in chances) + 2)  # one past the largest named: 0
+                for group, chance in chances.items():
+                    values[int(group)] = chance
+            else:
+                values = np.asarray(chances, dtype=np.float64)
+            limits = np.nextafter(np.clip(values, 0.0, 1.0).astype(np.float32), np.float32(np.inf))
+            limits[values <= 0.0] = 0.0  # no chance: left out
+            by = np.asarray(by)
+            if len(by) < rows or by.dtype.kind not in "iu" or int(per) < 1:
+                raise ValueError(f"rows_below groups rows by an integer column of at least {rows} rows and per >= 1")
         return search(_rows_below, block_room(threshold), self.key(process, month, purpose), int(rows), float(threshold),
-                      status, limits)
+                      by, int(per), limits)
 
 
 def replicate_seeds(root_seed: int, replicates: int) -> list[np.random.SeedSequence]:

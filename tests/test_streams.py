@@ -64,18 +64,18 @@ def test_rows_below_draws_each_row_with_the_chance_and_a_uniform_below_it():
     head, u_head = streams.rows_below("talent", 400, "titles", BLOCK_ROWS + 999, 0.05)
     assert np.array_equal(head, idx[idx < BLOCK_ROWS + 999]) and np.array_equal(u_head, u[:len(head)])
     key = streams.key("talent", 400, "titles")
-    unfiltered = (np.zeros(0, np.int8), np.zeros(0, np.float32))
+    unfiltered = (np.zeros(0, np.int8), 1, np.zeros(0, np.float32))
     assert not _rows_below(key, rows, 0.05, *unfiltered, 8)[0]  # out of room: said so, and searched again
     assert all(np.array_equal(a, b) for a, b in zip(search(_rows_below, 8, key, rows, 0.05, *unfiltered), (idx, u)))
     assert len(streams.rows_below("talent", 400, "titles", rows, 0.0)[0]) == 0
     assert np.array_equal(streams.rows_below("talent", 400, "titles", rows, 1.0)[0], np.arange(rows))
 
 
-def test_rows_below_with_chances_by_status_keeps_the_same_draws_below_each_status_chance():
-    """Chances by status leave out the candidates of other statuses and those
-    at or above their status's chance, and keep the others with the same
-    uniforms; a chance is rounded up to float32, so a uniform below it in
-    float64 is kept."""
+def test_rows_below_with_chances_by_group_keeps_the_same_draws_below_each_group_chance():
+    """Chances by group (status codes; years of age from months) leave out
+    the candidates of groups not named and those at or above their group's
+    chance, and keep the others with the same uniforms; a chance is rounded
+    up to float32, so a uniform below it in float64 is kept."""
     from sim.kernels import BLOCK_ROWS
     from sim.status import Status
 
@@ -93,8 +93,19 @@ def test_rows_below_with_chances_by_status_keeps_the_same_draws_below_each_statu
     assert np.isin(idx[u < limit[status[idx]]], kept).all()  # every uniform below its chance in float64
     assert set(status[kept].tolist()) == {Status.UNEMP, Status.INACTIVE, Status.RETIRED}
     assert 2 < len(idx) / len(kept) < 8
-    with pytest.raises(ValueError, match="fewer than"):
+    with pytest.raises(ValueError, match="at least"):
         streams.rows_below("matching", 400, "transition", rows, 0.06, status[:-1], chances)
+    # a chance by year of age, ages in months: groups past the end take the last chance
+    age_m = np.random.default_rng(4).integers(0, 130 * 12, rows).astype(np.int16)
+    hazard = np.linspace(0.0, 0.06, 110)
+    idx, u = streams.rows_below("demography", 400, "death", rows, 0.06)
+    dying, u_dying = streams.rows_below("demography", 400, "death", rows, 0.06, age_m, hazard, per=12)
+    years = np.minimum(age_m[idx] // 12, len(hazard) - 1)
+    rounded = np.nextafter(hazard.astype(np.float32), np.float32(1))
+    rounded[hazard == 0] = 0
+    expected = u < rounded[years]
+    assert np.array_equal(dying, idx[expected]) and np.array_equal(u_dying, u[expected])
+    assert np.isin(idx[u < hazard[years]], dying).all() and 0 < len(dying) < len(idx) / 1.5
 
 
 def test_per_row_draws_are_uniform_and_independent():

@@ -244,7 +244,8 @@ class Demography(Process):
         # Candidates at the largest hazard of anyone present; each dies when
         # their uniform (below that hazard) is below their own.
         largest = float(by_year[min(int(people.age_m.max()) // 12, len(by_year) - 1)])
-        idx, u = self.model.streams.rows_below(self.name, month, "death", people.n, largest)
+        # Only candidates below their own year's hazard are listed (ages in months, per=12).
+        idx, u = self.model.streams.rows_below(self.name, month, "death", people.n, largest, people.age_m, by_year, per=12)
         age_y = np.minimum(people.age_m[idx] // 12, len(by_year) - 1)
         dying = idx[(people.status[idx] != Status.ABSENT) & (u < by_year[age_y])]
         employed_urban = people.urban[dying] & is_employed(people.status[dying])
