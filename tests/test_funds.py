@@ -27,6 +27,29 @@ def test_the_base_is_the_reported_wage_clipped_to_the_floor_and_the_ceiling():
     assert contribution_base(wages, AVERAGE, 0.6, 3.0, reporting=0.7).tolist() == [3600.0, 3600.0, 3600.0, 12600.0, 17500.0]
 
 
+def test_the_months_pass_uses_the_base_rule_for_every_contributor():
+    """The pass writes the base rule out for speed: its contributions are
+    those of `contribution_base`, floor, ceiling and reporting included."""
+    rng = np.random.default_rng(7)
+    n = 70_000  # two blocks of rows
+    status = rng.choice(np.array([Status.ABSENT, Status.UNIT, Status.SELF, Status.UNEMP, Status.RETIRED],
+                                 dtype=np.int8), n)
+    wage = rng.lognormal(np.log(6000.0), 0.8, n).astype(np.float32)
+    member, insured = rng.random(n) < 0.7, rng.random(n) < 0.5
+    retiree = (status == Status.RETIRED) & (rng.random(n) < 0.9)
+    months = rng.integers(0, 400, n).astype(np.int16)
+    pension = np.where(retiree, 3000.0, 0.0).astype(np.float32)
+    rates = np.array([0.14, 0.08, 0.005, 0.005])
+    sums = _month(status, wage, np.zeros(n, np.int8), member, retiree, insured, months, pension,
+                  np.zeros(n, np.int8), AVERAGE, 0.6, 3.0, 0.7, 0.6 * AVERAGE, rates, 1.0,
+                  np.full(4, 1500.0), False)
+    paying = (status == Status.UNIT) & member & ~retiree
+    bases = contribution_base(wage[paying].astype(np.float64), AVERAGE, 0.6, 3.0, reporting=0.7)
+    assert sums[0] == pytest.approx(0.14 * bases.sum(), rel=1e-12)
+    assert sums[3] == pytest.approx(0.01 * bases[insured[paying]].sum(), rel=1e-12)
+    assert (bases == 3600.0).any() and (bases == 18000.0).any()  # both bounds reached
+
+
 def test_a_new_pension_follows_the_basic_plus_personal_account_formula():
     # 30 years at the average wage: basic 6000 x (1+1)/2 x 1% x 30 = 1800;
     # personal 8% x 6000 x 360 / 139 = 1243.17

@@ -127,7 +127,7 @@ def _month(status, wage, tier, pension_employee, pension_retiree, unemployment_i
     pensioners, the unemployed, benefits that end); one writes the months
     contributed and the pensions; the last adds the buffers in row order.
     Adding 0.0 leaves a sum unchanged, so the sums are the bytes of one
-    branchy pass over the rows that pay or draw (5.8 -> about 3 ns a row on
+    branchy pass over the rows that pay or draw (5.8 -> 4.1-4.5 ns a row on
     one thread at scale 10)."""
     n = len(status)
     blocks = block_count(n)
@@ -160,7 +160,8 @@ def _month(status, wage, tier, pension_employee, pension_retiree, unemployment_i
                 member = employee_b[i] & present & (retiree ^ np.uint8(1))
                 unit = member & np.uint8(s == Status.UNIT)
                 own = member & np.uint8((s == Status.SELF) | (s == Status.FLEX))
-                wage_base = min(max(np.float64(wage_b[i]) * reporting, lowest), highest)  # contribution_base
+                # contribution_base, written out: calling it (numpy's NaN-aware min and max) costs 12% of the pass
+                wage_base = min(max(np.float64(wage_b[i]) * reporting, lowest), highest)
                 base[i] = wage_base if unit else 0.0
                 base_ui[i] = wage_base if unit & insured_b[i] else 0.0
                 flexible_due[i] = flexible if own else 0.0
@@ -197,7 +198,8 @@ def _month(status, wage, tier, pension_employee, pension_retiree, unemployment_i
             if write:
                 for i in range(hi - lo):
                     months_b[i] = min(months_b[i] + paying[i], np.int16(32767))
-                    pension_b[i] = np.float32(paid[i]) if retiree_b[i] & np.uint8(status_b[i] != Status.ABSENT) else pension_b[i]
+                    drawing = retiree_b[i] & np.uint8(status_b[i] != Status.ABSENT)
+                    pension_b[i] = np.float32(paid[i]) if drawing else pension_b[i]
             # The sums, in row order.
             for i in range(hi - lo):
                 employer += er_pe * base[i]
