@@ -211,9 +211,9 @@ class Streams:
         or above their group's chance are left out.  The draws are the same,
         so the rows kept are those the caller's own tests would keep, without
         listing the rest: matching's transitions list at most a quarter of
-        the candidates, deaths fewer than two in a hundred.  Each chance is rounded up to
-        the next float32, so no uniform below it (in float32 or float64) is
-        left out."""
+        the candidates, deaths fewer than two in a hundred.  Each chance is
+        rounded up to the next float32, so no uniform below it (in float32
+        or float64) is left out."""
         if chances is None:
             by, per, limits = _NO_GROUPS, 1, _NO_LIMITS
         else:
