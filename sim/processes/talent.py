@@ -13,7 +13,7 @@ month (Poisson) around the recruitment quota in force.
 
 import numpy as np
 
-from ..status import EMPLOYED, SECTORS, Status
+from ..status import EMPLOYED, SECTORS, is_employed
 from ..table import Column
 from .base import Process
 
@@ -22,10 +22,6 @@ PERSON_COLUMNS = {
     "qualified": Column(np.bool_, False, "holds a professional-technical qualification certificate"),
 }
 KNOWLEDGE_SECTORS = (SECTORS.index("business_services"), SECTORS.index("public_services"))
-
-
-def _working(status: np.ndarray) -> np.ndarray:
-    return (status >= Status.UNIT) & (status <= Status.FLEX)
 
 
 def _college_age(edu: np.ndarray, age_m: np.ndarray) -> np.ndarray:
@@ -54,7 +50,7 @@ class Talent(Process):
         idx, u = model.streams.rows_below(self.name, month, "titles", people.n, largest, people.status,
                                           dict.fromkeys(EMPLOYED, largest))
         title, age = people.title[idx], people.age_m[idx]
-        working = _working(people.status[idx])
+        working = is_employed(people.status[idx])
         sector = people.sector[idx]
         boost = np.where((sector == KNOWLEDGE_SECTORS[0]) | (sector == KNOWLEDGE_SECTORS[1]), 2.0, 1.0)
         college = working & _college_age(people.edu[idx], age)
@@ -71,7 +67,7 @@ class Talent(Process):
         rate = self.param("qualification_rate")
         idx, _ = model.streams.rows_below(self.name, month, "qualification", people.n, rate, people.status,
                                           dict.fromkeys(EMPLOYED, rate))
-        qualifies = idx[_working(people.status[idx]) & _college_age(people.edu[idx], people.age_m[idx]) & ~people.qualified[idx]]
+        qualifies = idx[is_employed(people.status[idx]) & _college_age(people.edu[idx], people.age_m[idx]) & ~people.qualified[idx]]
         people.qualified[qualifies] = True
         model.flows["qualifications"] += len(qualifies)
 
