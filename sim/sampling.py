@@ -19,6 +19,21 @@ def _exponential_keys(weights: np.ndarray, key: np.uint64) -> np.ndarray:
     return keys
 
 
+@numba.njit(cache=True, parallel=True)
+def _count_positive(weights: np.ndarray) -> int:
+    """np.count_nonzero(weights > 0) without the mask, in parallel blocks."""
+    n = len(weights)
+    counts = np.zeros(block_count(n), dtype=np.int64)
+    for b in numba.prange(block_count(n)):
+        lo, hi = block(b, n)
+        weights_b = weights[lo:hi]  # a view indexed from 0 (sim.kernels)
+        positive = 0
+        for i in range(hi - lo):
+            positive += weights_b[i] > 0
+        counts[b] = positive
+    return counts.sum()
+
+
 @numba.njit(cache=True)
 def _smallest(keys: np.ndarray, kth: np.float32, k: int) -> np.ndarray:
     """Mask of the k rows with the smallest keys, given the k-th smallest key:
@@ -138,7 +153,7 @@ def choose_exact(weights: np.ndarray, k: int, rng: np.random.Generator) -> np.nd
     the rows with the k smallest keys from `_select`.
     """
     weights = np.asarray(weights)
-    positive = int(np.count_nonzero(weights > 0))
+    positive = _count_positive(weights)
     k = int(min(max(k, 0), positive))
     if k == 0:
         return np.zeros(len(weights), dtype=bool)

@@ -6,7 +6,7 @@ import numpy as np
 
 from sim.kernels import BLOCK_ROWS, search
 from sim.processes import demography, matching, separations
-from sim.population import pick, status_then_firm
+from sim.population import largest_first_until, pick, stable_order_by_code, status_then_firm
 from sim.sampling import _select, categorical, choose_exact
 from sim.table import Column, Table
 from sim.status import Status
@@ -182,6 +182,30 @@ def test_the_builds_order_is_a_lexsort_by_status_and_firm():
     _, status, *_, firm = _people(15)
     status[5], firm[5] = 9, -1  # a code beyond the counting sort's room
     assert np.array_equal(status_then_firm(status, firm), np.lexsort((firm, status)))
+
+
+def test_the_builds_sector_grouping_is_a_stable_argsort():
+    rng = np.random.default_rng(16)
+    for codes in (rng.integers(0, 6, 50_000).astype(np.int8), rng.integers(-1, 3, 1000).astype(np.int8),
+                  np.full(10, 4, dtype=np.int8), np.zeros(0, dtype=np.int8)):
+        assert np.array_equal(stable_order_by_code(codes), np.argsort(codes, kind="stable"))
+    # The build's shuffle of positions is rng.permutation of the rows themselves.
+    rows = np.sort(rng.choice(10**6, 5000, replace=False))
+    assert np.array_equal(np.random.default_rng(3).permutation(rows), rows[np.random.default_rng(3).permutation(len(rows))])
+
+
+def test_the_non_private_draw_sorts_only_the_start_it_needs():
+    rng = np.random.default_rng(17)
+    n = 100_000
+    size = rng.integers(0, 50, n).astype(np.float64)
+    keys = np.where(size > 0, np.round(np.log(rng.random(n)) / np.maximum(size, 1e-9), 2), -np.inf)  # rounded: ties
+    full = np.argsort(-keys, kind="stable")
+    cumulative = np.cumsum(size[full])
+    for wanted in (1.0, 1000.0, 0.3 * size.sum(), size.sum() - 1.0, size.sum() + 10.0):
+        start = largest_first_until(keys, size, wanted)
+        assert np.array_equal(start, full[:len(start)])
+        take = int(np.searchsorted(cumulative, wanted))  # the firm that reaches `wanted` is in the start
+        assert take < len(start) or len(start) == n
 
 
 def test_training_eligibility_counts_every_block():
