@@ -10,9 +10,10 @@ arrays; the process around it stays readable numpy.
 Three habits keep the loops fast.  Row conditions that vary from row to row
 (status, sex, age) are combined with `&` into 0/1 values rather than tested
 with `if`: a mispredicted branch costs more than the row's arithmetic.  Rows
-are collected chunk by chunk (`CHUNK` rows at a time) into a small buffer
-without branching (`buffer[k] = i; k += condition`), then appended to the
-growable result (`extend`).  And a loop over a block of rows indexes views of
+are collected block by block into a small buffer without branching
+(`buffer[k] = i; k += condition`), then appended to the growable result
+(`extend`); where rows come in long runs of one status, a branch is
+predicted and the plain `if` is faster.  And a loop over a block of rows indexes views of
 the block from 0 (`block`): an index that numba cannot prove non-negative is
 checked for wrap-around at every access, which costs a little in a branchy
 loop and stops LLVM from turning a simple loop into vector instructions
@@ -31,8 +32,6 @@ more room in the rare month a block runs out of it.
 import numba
 import numpy as np
 
-CHUNK = 1 << 14  # rows per chunk: the chunk's buffer stays in the CPU cache
-
 
 @numba.njit(inline="always")
 def extend(buffer: np.ndarray, count: int, chunk: np.ndarray, k: int) -> tuple[np.ndarray, int]:
@@ -43,31 +42,6 @@ def extend(buffer: np.ndarray, count: int, chunk: np.ndarray, k: int) -> tuple[n
         buffer = grown
     buffer[count:count + k] = chunk[:k]
     return buffer, count + k
-
-
-@numba.njit(cache=True)
-def rows_with_status_between(status: np.ndarray, lowest: int, highest: int) -> np.ndarray:
-    """Rows whose status code is in lowest..highest, in row order
-    (np.flatnonzero((status >= lowest) & (status <= highest)) without the masks)."""
-    n = len(status)
-    rows = np.empty(256, dtype=np.int64)
-    chunk = np.empty(CHUNK, dtype=np.int64)
-    count = 0
-    for start in range(0, n, CHUNK):
-        end = min(n, start + CHUNK)
-        status_c = status[start:end]  # a view indexed from 0 (see the module's docstring)
-        k = 0
-        for i in range(end - start):
-            chunk[k] = start + i
-            k += (status_c[i] >= lowest) & (status_c[i] <= highest)
-        rows, count = extend(rows, count, chunk, k)
-    return rows[:count]
-
-
-@numba.njit(cache=True)
-def rows_with_status(status: np.ndarray, code: int) -> np.ndarray:
-    """Rows whose status is `code` (np.flatnonzero(status == code) without the mask)."""
-    return rows_with_status_between(status, code, code)
 
 
 BLOCK_ROWS = 1 << 16  # rows per block of a parallel search; the number of blocks does not depend on the threads
@@ -91,6 +65,45 @@ def block(b: int, n: int) -> tuple[int, int]:
 def as_bytes(flags: np.ndarray) -> np.ndarray:
     """A bool column as 0/1 bytes (a view), for sums and `&` of flags."""
     return flags.view(np.uint8)
+
+
+@numba.njit(cache=True, parallel=True)
+def rows_with_status_between(status: np.ndarray, lowest: int, highest: int) -> np.ndarray:
+    """Rows whose status code is in lowest..highest, in row order
+    (np.flatnonzero((status >= lowest) & (status <= highest)) without the masks).
+
+    Two parallel passes over blocks of rows: one counts each block's rows, the
+    other writes them from where the earlier blocks' end.  The write branches,
+    as statuses come in long runs (the build groups rows by status)."""
+    n = len(status)
+    blocks = block_count(n)
+    counts = np.zeros(blocks, dtype=np.int64)
+    for b in numba.prange(blocks):
+        lo, hi = block(b, n)
+        status_b = status[lo:hi]  # a view indexed from 0 (see the module's docstring)
+        k = 0
+        for i in range(hi - lo):
+            k += (status_b[i] >= lowest) & (status_b[i] <= highest)
+        counts[b] = k
+    starts = np.zeros(blocks + 1, dtype=np.int64)
+    for b in range(blocks):
+        starts[b + 1] = starts[b] + counts[b]
+    rows = np.empty(starts[blocks], dtype=np.int64)
+    for b in numba.prange(blocks):
+        lo, hi = block(b, n)
+        status_b, rows_b = status[lo:hi], rows[starts[b]:starts[b + 1]]
+        k = 0
+        for i in range(hi - lo):
+            if (status_b[i] >= lowest) & (status_b[i] <= highest):
+                rows_b[k] = lo + i
+                k += 1
+    return rows
+
+
+@numba.njit(cache=True)
+def rows_with_status(status: np.ndarray, code: int) -> np.ndarray:
+    """Rows whose status is `code` (np.flatnonzero(status == code) without the mask)."""
+    return rows_with_status_between(status, code, code)
 
 
 @numba.njit(cache=True)  # cached: called from Python too, so an uncached one compiled in every run (0.7 s)

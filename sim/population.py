@@ -23,7 +23,7 @@ from .processes.demography import statutory_age_months
 from .processes.labour_demand import relative_closure_hazard
 from .processes.separations import quit_probability
 from .processes.wages import apply_minimum_wage, log_wage_terms
-from .sampling import apportion, categorical, choose_exact
+from .sampling import apportion, categorical, choose_exact, largest_first_until
 from .status import PUBLIC_SECTOR, SECTORS, Status, is_employed
 from .table import Table
 
@@ -413,26 +413,6 @@ def _unit_separations(people: Table, firms: Table, status: np.ndarray, statutory
     retiring = np.count_nonzero((until >= 1) & (until <= 12)) / 12.0
     growth = np.log1p(cal.macro["labour_demand_growth"].at(cal.baseline_month + 1)) / 12.0 * len(unit)
     return float(quit.sum() + closure.sum() + retiring + growth)
-
-
-def largest_first_until(keys: np.ndarray, weights: np.ndarray, wanted: float) -> np.ndarray:
-    """The start of np.argsort(-keys, kind="stable") (the largest keys first,
-    ties in row order) long enough that its weights add up to `wanted`, or
-    all of it.  Sorts the largest few thousand keys, then more if they fall
-    short, instead of all of them (at the whole province, millions of firms
-    of which the first tens of thousands are wanted)."""
-    ranked = np.flatnonzero(keys > -np.inf)  # keys of -inf come last, in row order: the full sort covers them
-    size = 4096
-    while size < len(ranked):
-        # The `size` largest keys and every key tied with the smallest of them: a
-        # start of the full order, since no key left out is as large.
-        cut = np.partition(-keys[ranked], size - 1)[size - 1]
-        top = ranked[-keys[ranked] <= cut]
-        top = top[np.argsort(-keys[top], kind="stable")]
-        if np.cumsum(weights[top])[-1] >= wanted:  # the caller's running sum reaches it within `top`
-            return top
-        size *= 4
-    return np.argsort(-keys, kind="stable")
 
 
 def _build_firms(people: Table, cal: Calibration, scale: float, rng: np.random.Generator) -> Table:

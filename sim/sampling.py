@@ -163,6 +163,26 @@ def choose_exact(weights: np.ndarray, k: int, rng: np.random.Generator) -> np.nd
     return _select(keys, k)
 
 
+def largest_first_until(keys: np.ndarray, weights: np.ndarray, wanted: float) -> np.ndarray:
+    """The start of np.argsort(-keys, kind="stable") (the largest keys first,
+    ties in row order) long enough that its weights add up to `wanted`, or
+    all of it.  Sorts the largest few thousand keys, then more if they fall
+    short, instead of all of them (at the whole province, millions of firms
+    of which the first tens of thousands are wanted)."""
+    ranked = np.flatnonzero(keys > -np.inf)  # keys of -inf come last, in row order: the full sort covers them
+    size = 4096
+    while size < len(ranked):
+        # The `size` largest keys and every key tied with the smallest of them: a
+        # start of the full order, since no key left out is as large.
+        cut = np.partition(-keys[ranked], size - 1)[size - 1]
+        top = ranked[-keys[ranked] <= cut]
+        top = top[np.argsort(-keys[top], kind="stable")]
+        if np.cumsum(weights[top])[-1] >= wanted:  # the caller's running sum reaches it within `top`
+            return top
+        size *= 4
+    return np.argsort(-keys, kind="stable")
+
+
 def apportion(total: int, shares: np.ndarray) -> np.ndarray:
     """Split an integer total by shares, largest remainders first (Hamilton's method)."""
     shares = np.asarray(shares, dtype=np.float64)

@@ -5,9 +5,9 @@ build's helpers (selection, categories, pick, reorder) that match numpy's answer
 import numpy as np
 
 from sim.kernels import BLOCK_ROWS, search
-from sim.processes import demography, matching, separations
-from sim.population import largest_first_until, pick, stable_order_by_code, status_then_firm
-from sim.sampling import _select, categorical, choose_exact
+from sim.processes import demography, labour_demand, matching, separations
+from sim.population import pick, stable_order_by_code, status_then_firm
+from sim.sampling import _select, categorical, choose_exact, largest_first_until
 from sim.table import Column, Table
 from sim.status import Status
 
@@ -410,7 +410,6 @@ def test_members_who_retire_without_a_month_contributed_draw_no_employee_pension
 def test_employees_of_closing_firms_across_several_waves_of_blocks():
     """The parallel search gives numpy's rows in row order, with a closing firm
     whose employees fill whole blocks and rows beyond the first waves."""
-    from sim.processes import labour_demand
 
     rows = (labour_demand.WAVE_BLOCKS + 3) * BLOCK_ROWS + 777
     rng = np.random.default_rng(5)
@@ -452,3 +451,40 @@ def test_monthly_counts_match_numpy():
     assert [int(c) for c in counts[:16]] == [int(np.count_nonzero(mask)) for mask in expected]
     assert int(counts[16]) == int(fen[unit_urban].sum()) and int(counts[17]) == int(fen[public].sum())
     assert int(counts[16]) > 2**31
+
+
+def test_desired_employment_shift_matches_the_numpy_expressions_bit_for_bit():
+    """Labour demand's month (shock, then openings given up) against the
+    numpy expressions `_shift_demand` replaced."""
+    rng = np.random.default_rng(18)
+    n = 50_000
+    target = rng.gamma(2.0, 8.0, n).astype(np.float32)
+    alive, sizes = rng.random(n) < 0.8, rng.integers(0, 30, n).astype(np.float32)
+    shock = rng.standard_normal(n)
+    sd, growth, vacancy_rate, give_up = 0.01, 0.023, 0.04, 0.15
+    drift = np.log1p(growth) / 12.0 - sd * sd / 2.0
+    # the numpy of sim/processes/labour_demand.py before the compiled pass
+    expected = target.copy()
+    expected[alive] *= np.exp(drift + sd * shock.astype(np.float32)[alive]).astype(np.float32)
+    expected -= (give_up * np.maximum(expected - (1.0 + vacancy_rate) * sizes, 0.0)).astype(np.float32)
+
+    got = target.copy()
+    labour_demand._shift_demand(got, alive, shock, drift, np.float32(sd), sizes, np.float32(1.0 + vacancy_rate),
+                                np.float32(give_up))
+    assert np.array_equal(got, expected)
+    assert not np.array_equal(got, target)
+
+
+def test_collective_bargaining_covers_the_largest_firms_as_a_full_sort_would():
+    from sim.processes.wages import covered_firms
+
+    rng = np.random.default_rng(19)
+    n = 60_000
+    sizes = rng.integers(0, 40, n).astype(np.float32)
+    persons = np.round(sizes * rng.uniform(0.5, 3.0, n)).astype(np.float32)  # rounded: ties between firms
+    alive = rng.random(n) < 0.9
+    for share in (0.0, 0.001, 0.3, 0.999, 1.0):
+        order = np.argsort(-np.where(alive, persons, -1.0), kind="stable")  # the full sort it replaced
+        expected = np.zeros(n, dtype=bool)
+        expected[order[np.cumsum(sizes[order]) <= share * sizes[alive].sum()]] = True
+        assert np.array_equal(covered_firms(sizes, persons, alive, share), expected), share

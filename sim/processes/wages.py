@@ -24,6 +24,7 @@ import numba
 import numpy as np
 
 from ..kernels import block, block_count, rows_with_status, rows_with_status_between
+from ..sampling import largest_first_until
 from ..status import Status
 from ..table import Column
 from ..timeline import calendar_month
@@ -122,8 +123,10 @@ def covered_firms(sizes: np.ndarray, persons: np.ndarray, alive: np.ndarray, sha
     """Firms that bargain collectively: the largest (unionised) firms first, by
     employees per firm (`persons`), until they employ `share` of unit employees
     (`sizes`, person rows of each firm row)."""
-    order = np.argsort(-np.where(alive, persons, -1.0), kind="stable")
-    within = np.cumsum(sizes[order]) <= share * sizes[alive].sum()
+    most = share * sizes[alive].sum()
+    # Only the start of the order matters: up to the first firm past `most`.
+    order = largest_first_until(np.where(alive, persons, -1.0), sizes, np.nextafter(most, np.inf, dtype=most.dtype))
+    within = np.cumsum(sizes[order]) <= most
     covered = np.zeros(len(sizes), dtype=bool)
     covered[order[within]] = True
     return covered
