@@ -31,8 +31,11 @@ class PublicServices(Process):
         model, people = self.model, self.model.people
         # (Cards of people who leave end in model.remove_people.)  Only rows
         # whose draw is below the monthly chance can change: test those alone.
+        # The search keeps the candidates without a card (grouped by the card
+        # flag), so the few rows that may get one are listed, not all the rest.
         rate = self.param("card_issue_rate")
-        idx, _ = model.streams.rows_below(self.name, month, "services", people.n, rate)
+        idx, _ = model.streams.rows_below(self.name, month, "services", people.n, rate,
+                                          by=people.card.view(np.int8), chances={0: rate})
         issued = idx[(people.status[idx] != Status.ABSENT) & ~people.card[idx]]
         people.card[issued] = True
         model.flows["cards_issued"] += len(issued)
