@@ -488,3 +488,18 @@ def test_collective_bargaining_covers_the_largest_firms_as_a_full_sort_would():
         expected = np.zeros(n, dtype=bool)
         expected[order[np.cumsum(sizes[order]) <= share * sizes[alive].sum()]] = True
         assert np.array_equal(covered_firms(sizes, persons, alive, share), expected), share
+
+
+def test_vacancies_match_the_numpy_expressions():
+    rng = np.random.default_rng(20)
+    n = 40_000
+    alive = rng.random(n) < 0.85
+    target, sizes = rng.gamma(2.0, 6.0, n).astype(np.float32), rng.integers(0, 20, n).astype(np.float32)
+    u = rng.random(n)
+    # the numpy of sim/processes/matching.py before the compiled pass
+    gap = np.maximum(np.where(alive, target - sizes, 0.0), 0.0)
+    whole = np.floor(gap)
+    expected = (whole + (u < gap - whole)).astype(np.int64)
+    got = matching._vacancies(alive, target, sizes, u)
+    assert np.array_equal(got, expected)
+    assert got[~alive].sum() == 0 and got.sum() > 0

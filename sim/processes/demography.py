@@ -67,10 +67,10 @@ def _statutory_age(female, cadre, birth_month, reform, base, first, shift, most)
     return age
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def _months_past_statutory_age(age_m, female, cadre, idx, month, reform, base, first, shift, most) -> np.ndarray:
     out = np.empty(len(idx), dtype=np.int32)
-    for j in range(len(idx)):
+    for j in numba.prange(len(idx)):
         i = idx[j]
         age = np.int32(age_m[i])
         out[j] = age - _statutory_age(female[i], cadre[i], month - age, reform, base, first, shift, most)

@@ -29,10 +29,20 @@ PERSON_COLUMNS = {
 def vacancies(model, rng: np.random.Generator) -> np.ndarray:
     """Open vacancies of each firm: desired minus actual employment, rounded without bias."""
     firms = model.firms
-    gap = np.where(firms.alive, firms.target - model.firm_sizes(), 0.0)
-    gap = np.maximum(gap, 0.0)
-    whole = np.floor(gap)
-    return (whole + (rng.random(firms.n) < gap - whole)).astype(np.int64)
+    return _vacancies(firms.alive, firms.target, model.firm_sizes(), rng.random(firms.n))
+
+
+@numba.njit(cache=True, parallel=True)
+def _vacancies(alive, target, sizes, u) -> np.ndarray:
+    """Each operating firm's gap between desired and actual employment (rows,
+    float32), rounded up with a chance of its fraction (uniforms `u`): the
+    numpy expressions this replaced, in their precisions, in one pass."""
+    out = np.empty(len(target), dtype=np.int64)
+    for i in numba.prange(len(target)):
+        gap = max(target[i] - sizes[i], np.float32(0.0)) if alive[i] else np.float32(0.0)
+        whole = np.floor(gap)
+        out[i] = np.int64(whole + np.float32(u[i] < np.float64(gap - whole)))
+    return out
 
 
 @numba.njit(cache=True, parallel=True)
