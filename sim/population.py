@@ -52,6 +52,29 @@ SECTOR_EDUCATION_AFFINITY = np.array(
 F32 = np.float32
 # The table as the sampling kernel reads weights (float32): a gather of it holds half the memory.
 AFFINITY_F32 = SECTOR_EDUCATION_AFFINITY.astype(F32)
+# Residents from other provinces are more often at work, and so are rural
+# residents of 60 and over (who farm on): multipliers of the propensity and
+# their caps (assumptions).
+MIGRANT_EMPLOYMENT = (F32(1.15), F32(0.97))
+RURAL_OLD_EMPLOYMENT = (F32(1.4), F32(0.9))
+
+
+@numba.njit(cache=True, parallel=True)
+def _employment_propensity(female, local, urban, age_y, out_of_school, women, men, migrant, migrant_cap, rural_old,
+                           rural_old_cap) -> np.ndarray:
+    """Each resident's weight for being employed (float32): the propensity of
+    their sex and age (tables by year of age), times the migrants' and then
+    the rural old's multiplier, each capped; 0 in school.  The numpy
+    expressions this replaced, in float32, in one parallel pass."""
+    out = np.empty(len(female), dtype=np.float32)
+    for i in numba.prange(len(female)):
+        p = women[age_y[i]] if female[i] else men[age_y[i]]
+        if not local[i]:
+            p = min(p * migrant, migrant_cap)
+        if (not urban[i]) and age_y[i] >= 60:
+            p = min(p * rural_old, rural_old_cap)
+        out[i] = p if out_of_school[i] else np.float32(0.0)
+    return out
 
 
 def by_age(function) -> np.ndarray:
@@ -163,18 +186,12 @@ def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -
 
     # --- labour status ------------------------------------------------------
     out_of_school = ~in_school
-    propensity = np.where(
-        people.female,
-        by_age(lambda a: np.interp(a, EMPLOYMENT_AGES, EMPLOYMENT_WOMEN))[age_y],
-        by_age(lambda a: np.interp(a, EMPLOYMENT_AGES, EMPLOYMENT_MEN))[age_y],
-    )
-    migrants = ~people.local
-    propensity[migrants] = np.minimum(propensity[migrants] * F32(1.15), F32(0.97))
-    rural_old = ~people.urban & (age_y >= 60)
-    propensity[rural_old] = np.minimum(propensity[rural_old] * F32(1.4), F32(0.9))
-    propensity[~out_of_school] = 0.0
+    propensity = _employment_propensity(
+        people.female, people.local, people.urban, age_y, out_of_school,
+        by_age(lambda a: np.interp(a, EMPLOYMENT_AGES, EMPLOYMENT_WOMEN)),
+        by_age(lambda a: np.interp(a, EMPLOYMENT_AGES, EMPLOYMENT_MEN)), *MIGRANT_EMPLOYMENT, *RURAL_OLD_EMPLOYMENT)
     employed = choose_exact(propensity, rows(s("labour.employed_total")), rng)
-    del propensity, migrants, rural_old
+    del propensity
     statutory = statutory_age_months(people.female, people.cadre, cal.baseline_month - people.age_m.astype(np.int32), reform=False)
     below_statutory = people.age_m < statutory
     rate = s("labour.surveyed_unemployment_rate")

@@ -99,6 +99,18 @@ def units_below(chance: float, resolution_bits: int) -> np.int64:
     return np.int64(np.ceil(min(max(chance, 0.0), 2.0) * (1 << resolution_bits)))
 
 
+def float32_bound(threshold) -> np.float32:
+    """The float32 t such that, for float32 uniforms u, `u < t` in a kernel
+    is what numpy gives for `u < threshold` on a float32 array: numpy
+    compares in float32 against a Python float but in float64 against a
+    numpy float64, and the two differ when the threshold rounds down to
+    float32.  Asked of numpy itself, on the float32 nearest the threshold."""
+    nearest = np.float32(threshold)
+    if (np.array([nearest], dtype=np.float32) < threshold)[0]:  # numpy compared in float64, and it rounded down
+        return np.nextafter(nearest, np.float32(np.inf))
+    return nearest
+
+
 @numba.njit(cache=True, parallel=True)
 def _uniforms(key: np.uint64, rows: int) -> np.ndarray:
     out = np.empty(rows, dtype=np.float32)

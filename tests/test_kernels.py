@@ -503,3 +503,37 @@ def test_vacancies_match_the_numpy_expressions():
     got = matching._vacancies(alive, target, sizes, u)
     assert np.array_equal(got, expected)
     assert got[~alive].sum() == 0 and got.sum() > 0
+
+
+def test_school_leaving_matches_the_numpy_expressions():
+    """July's pass against the numpy expressions `_leave_school` replaced,
+    with a Python-float and a numpy-float64 chance (numpy compares the
+    float32 uniforms against them in float32 and in float64)."""
+    from sim.streams import Streams, float32_bound
+
+    rng, status, *_ = _people(21)
+    status[rng.random(ROWS) < 0.5] = Status.SCHOOL  # many pupils
+    age_m = rng.integers(14 * 12, 25 * 12, ROWS).astype(np.int16)
+    edu = rng.integers(0, 3, ROWS).astype(np.int8)
+    spell = rng.integers(0, 50, ROWS).astype(np.int16)
+    streams = Streams(5)
+    for senior, college in ((0.85, 0.7), (np.float64(0.7), np.float64(1.0 / 3.0))):
+        # the numpy of sim/processes/demography.py before the compiled pass
+        u = streams.uniform_per_row("demography", 7, "school", ROWS)
+        in_school, age_y = status == Status.SCHOOL, age_m // 12
+        at16, at19 = in_school & (age_y == 16), in_school & (age_y == 19)
+        continue_senior = at16 & (u < senior)
+        continue_college = at19 & (edu == 1) & (u < college)
+        graduates = in_school & (age_y >= 22)
+        leavers = (at16 & ~continue_senior) | (at19 & ~continue_college) | graduates
+        expected_edu, expected_status, expected_spell = edu.copy(), status.copy(), spell.copy()
+        expected_edu[continue_senior], expected_edu[continue_college] = 1, 2
+        expected_status[leavers], expected_spell[leavers] = Status.UNEMP, 0
+
+        got_status, got_edu, got_spell = status.copy(), edu.copy(), spell.copy()
+        counts = demography._leave_school(got_status, age_m, got_edu, got_spell, streams.key("demography", 7, "school"),
+                                          float32_bound(senior), float32_bound(college))
+        assert np.array_equal(got_status, expected_status) and np.array_equal(got_edu, expected_edu)
+        assert np.array_equal(got_spell, expected_spell)
+        assert list(counts) == [leavers.sum(), graduates.sum(), continue_college.sum()]
+        assert 0 < continue_college.sum() < at19.sum()

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sim.streams import Streams, replicate_seeds
+from sim.streams import Streams, float32_bound, replicate_seeds
 
 
 def test_same_seed_same_numbers_and_names_separate_streams():
@@ -143,3 +143,24 @@ def test_three_uniforms_from_one_draw_are_independent():
     assert np.all(np.abs(parts.mean(axis=0) - 0.5) < 0.004)
     correlation = np.corrcoef(parts.T)
     assert np.all(np.abs(correlation[np.triu_indices(3, 1)]) < 0.01)
+
+
+def test_float32_bound_gives_numpys_comparison_of_float32_uniforms():
+    """A kernel's `u < float32_bound(c)` is numpy's `u < c` on a float32
+    array, whether numpy compares in float32 (a Python float) or in float64
+    (a numpy float64), including thresholds that round down to float32."""
+    u = Streams(4).uniform_per_row("test", 1, "bound", 200_000)
+    grid = np.arange(1, 2**16, dtype=np.float32) / np.float32(2**16)  # float32 values themselves, as uniforms may be
+    for value in (0.1, 0.3, 0.7, 0.85, 0.6666666, 1.0 / 3.0, float(np.float32(0.7)), 0.0, 1.0):
+        for threshold in (value, np.float64(value)):
+            bound = float32_bound(threshold)
+            assert isinstance(bound, np.float32)
+            assert np.array_equal(u < bound, u < threshold), threshold
+            assert np.array_equal(grid < bound, grid < threshold), threshold
+            near = np.nextafter(np.float32(value), np.float32([-1.0, 2.0]))  # the float32 neighbours of the threshold
+            near = np.concatenate([near, [np.float32(value)]]).astype(np.float32)
+            assert np.array_equal(near < bound, near < threshold), threshold
+    # The two comparisons do differ where the threshold rounds down to float32.
+    c = 0.7
+    assert float(np.float32(c)) < c  # rounds down
+    assert (np.float32([np.float32(c)]) < np.float64(c))[0] and not (np.float32([np.float32(c)]) < c)[0]

@@ -14,7 +14,7 @@ import numba
 import numpy as np
 
 from ..kernels import BLOCK_ROWS, block, block_count, join_blocks, room_after, search
-from ..streams import draw
+from ..streams import draw, float32_bound
 from ..status import Status, is_employed
 from ..table import Column
 from ..timeline import calendar_month, parse_month
@@ -180,15 +180,59 @@ def draw_mothers(rng: np.random.Generator, people, count: int) -> np.ndarray:
     return chosen
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def _movers(status, local) -> tuple[int, int]:
     """Residents who may move away (not retired), and the registered locals among them."""
-    movers = local_movers = 0
-    for i in range(len(status)):
-        moves = (status[i] != Status.ABSENT) & (status[i] != Status.RETIRED)
-        movers += moves
-        local_movers += moves & local[i]
-    return movers, local_movers
+    n = len(status)
+    counts = np.zeros((block_count(n), 2), dtype=np.int64)
+    for b in numba.prange(block_count(n)):
+        lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
+        status_b, local_b = status[lo:hi], local[lo:hi]
+        movers = local_movers = 0
+        for i in range(hi - lo):
+            moves = (status_b[i] != Status.ABSENT) & (status_b[i] != Status.RETIRED)
+            movers += moves
+            local_movers += moves & local_b[i]
+        counts[b, 0], counts[b, 1] = movers, local_movers
+    return counts[:, 0].sum(), counts[:, 1].sum()
+
+
+@numba.njit(cache=True, parallel=True)
+def _leave_school(status, age_m, edu, spell_m, key, senior_below, college_below) -> np.ndarray:
+    """July's school leaving, in one parallel pass over the rows: pupils of 16
+    go on to senior secondary school when their draw (per-row stream `key`)
+    is below `senior_below`, senior secondary pupils of 19 go on to college
+    below `college_below`; the other pupils of 16 and 19, and students of 22
+    and over (graduates), leave school to look for work.  Returns the
+    leavers, the graduates among them and those who went on to college."""
+    n = len(status)
+    counts = np.zeros((block_count(n), 3), dtype=np.int64)
+    for b in numba.prange(block_count(n)):
+        lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
+        status_b, age_b, edu_b, spell_b = status[lo:hi], age_m[lo:hi], edu[lo:hi], spell_m[lo:hi]
+        leavers = graduates = to_college = 0
+        for i in range(hi - lo):
+            if status_b[i] != Status.SCHOOL:
+                continue
+            age_y = age_b[i] // 12
+            if age_y == 16:
+                if draw(key, lo + i) < senior_below:
+                    edu_b[i] = 1
+                    continue
+            elif age_y == 19:
+                if (edu_b[i] == 1) and (draw(key, lo + i) < college_below):
+                    edu_b[i] = 2
+                    to_college += 1
+                    continue
+            elif age_y >= 22:
+                graduates += 1
+            else:
+                continue
+            status_b[i] = Status.UNEMP
+            spell_b[i] = 0
+            leavers += 1
+        counts[b, 0], counts[b, 1], counts[b, 2] = leavers, graduates, to_college
+    return counts.sum(axis=0)
 
 
 def _normalised(shares: np.ndarray) -> np.ndarray:
@@ -288,22 +332,12 @@ class Demography(Process):
         going on alone, fixed when the population was built, the run from
         2015 graduated 17万 in 2022 and reached a college share of 14.2%."""
         people, derived = self.model.people, self.model.derived
-        u = self.uniform(month, "school")
-        in_school = people.status == Status.SCHOOL
-        age_y = people.age_m // 12
-        at16 = in_school & (age_y == 16)
-        at19 = in_school & (age_y == 19)
-        continue_senior = at16 & (u < self.param("senior_secondary_continuation"))
-        continue_college = at19 & (people.edu == 1) & (u < derived["college_continuation"])
-        people.edu[continue_senior] = 1
-        people.edu[continue_college] = 2
-        graduates = in_school & (age_y >= 22)
-        leavers = (at16 & ~continue_senior) | (at19 & ~continue_college) | graduates
-        people.status[leavers] = Status.UNEMP
-        people.spell_m[leavers] = 0
-        self.model.flows["school_leavers"] += int(np.count_nonzero(leavers))
-        self.model.flows["college_graduates"] += int(np.count_nonzero(graduates))
-        return self._college_arrivals(month, int(np.count_nonzero(continue_college)))
+        leavers, graduates, to_college = _leave_school(
+            people.status, people.age_m, people.edu, people.spell_m, self.model.streams.key(self.name, month, "school"),
+            float32_bound(self.param("senior_secondary_continuation")), float32_bound(derived["college_continuation"]))
+        self.model.flows["school_leavers"] += int(leavers)
+        self.model.flows["college_graduates"] += int(graduates)
+        return self._college_arrivals(month, int(to_college))
 
     def _college_arrivals(self, month: int, residents_going_on: int) -> int:
         """Students from other provinces: the intake beyond the residents who go
