@@ -213,10 +213,17 @@ def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -
     # Kinds of employment: unit employees are below the statutory age, more
     # educated, urban and from other provinces; the self-employed rural and
     # older; the rest flexible workers.  Weights are assumptions.
-    unit_w = (employed & below_statutory) * np.array([1.0, 1.5, 2.0], dtype=F32)[edu] * pick(people.urban, 1.5, 1.0) * pick(people.local, 1.0, 1.3)
+    # Weights are products of float32 factors, formed in place (the same
+    # products, without a temporary of the population's size for each).
+    unit_w = np.array([1.0, 1.5, 2.0], dtype=F32)[edu]
+    unit_w *= employed & below_statutory
+    unit_w *= pick(people.urban, 1.5, 1.0)
+    unit_w *= pick(people.local, 1.0, 1.3)
     unit = choose_exact(unit_w, rows(s("labour.unit_employed")), rng)
     del unit_w
-    self_w = (employed & ~unit) * pick(people.urban, 1.0, 3.0) * by_age(lambda a: 1.0 + a / 40.0)[age_y]
+    self_w = pick(people.urban, 1.0, 3.0)
+    self_w *= employed & ~unit
+    self_w *= by_age(lambda a: 1.0 + a / 40.0)[age_y]
     self_employed = choose_exact(self_w, rows(s("labour.self_employed")), rng)
     del self_w
     status[unit] = Status.UNIT
@@ -633,7 +640,9 @@ def _fill_talent_and_insurance(people: Table, cal: Calibration, scale: float, rn
 
     # Insurance: unit employees first (locals and the college-educated more
     # often), then the self-employed and flexible (assumption).
-    cover_w = (status == Status.UNIT) * pick(people.local, 1.5, 1.0) * np.array([1.0, 1.0, 3.0], dtype=F32)[edu]
+    cover_w = pick(people.local, 1.5, 1.0)  # products formed in place, as for the labour status
+    cover_w *= status == Status.UNIT
+    cover_w *= np.array([1.0, 1.0, 3.0], dtype=F32)[edu]
     people.unemployment_insured = choose_exact(cover_w, rows("insurance.unemployment_insured"), rng)
     people.work_injury_insured = choose_exact(cover_w, rows("insurance.work_injury_insured"), rng)
     retirees = rows("insurance.employee_pension_retirees")
@@ -648,5 +657,7 @@ def _fill_talent_and_insurance(people: Table, cal: Calibration, scale: float, rn
 
     # Cards: nearly everybody; electronic cards the young and urban first.
     people.card = choose_exact(pick(age_y >= 16, 3.0, 1.0), rows("insurance.card_holders"), rng)
-    ecard_w = people.card * by_age(lambda a: np.exp(-np.abs(a - 32) / 15.0))[age_y] * pick(people.urban, 2.0, 1.0)
+    ecard_w = by_age(lambda a: np.exp(-np.abs(a - 32) / 15.0))[age_y]
+    ecard_w *= people.card
+    ecard_w *= pick(people.urban, 2.0, 1.0)
     people.ecard = choose_exact(ecard_w, int(round(people.n * s("insurance.electronic_card_coverage"))), rng)
