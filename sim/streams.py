@@ -133,15 +133,16 @@ _NO_GROUPS = np.zeros(0, dtype=np.int8)
 
 
 @numba.njit(cache=True, parallel=True)
-def _rows_below(key: np.uint64, rows: int, threshold: float, by: np.ndarray, per: int, limits: np.ndarray, room: int):
+def _rows_below(key: np.uint64, rows: int, threshold: float, by: np.ndarray, limits: np.ndarray, room: int):
     """Whether every block had room, and the rows that are candidates for an
     event of chance `threshold` with their uniforms in [0, threshold): each
     row is one independently with that chance, and its uniform is uniform
     below the threshold, as if every row had drawn a uniform and those below
     the threshold had been kept.  When `limits` is not empty, a candidate is
-    kept only if its uniform is below the limit of its group, `by[row] //
-    per` (a status code, or an age in years from months; groups past the
-    end of `limits` take its last): the same draws, fewer rows.
+    kept only if its uniform is below the limit of its value `by[row]`
+    (values past the end of `limits` take its last; `rows_below` spreads a
+    group's limit over its values, so the kernel does not divide): the same
+    draws, fewer rows.
 
     Drawn by skipping: within each block of rows the gaps between candidates
     are geometric (inversion of a 53-bit uniform), so the cost is the
@@ -173,7 +174,7 @@ def _rows_below(key: np.uint64, rows: int, threshold: float, by: np.ndarray, per
                     break
                 u = min(np.float32(t * np.float64(draw(block_key, 2 * j + 1))), below)
                 j += 1
-                if filtered and not u < limits[min(max(np.int64(by[i]) // per, 0), len(limits) - 1)]:
+                if filtered and not u < limits[min(max(np.int64(by[i]), 0), len(limits) - 1)]:
                     continue
                 if k < room:
                     found_idx[b, k] = i
@@ -227,7 +228,7 @@ class Streams:
         rounded up to the next float32, so no uniform below it (in float32
         or float64) is left out."""
         if chances is None:
-            by, per, limits = _NO_GROUPS, 1, _NO_LIMITS
+            by, limits = _NO_GROUPS, _NO_LIMITS
         else:
             if isinstance(chances, dict):
                 values = np.zeros(max(int(group) for group in chances) + 2)  # one past the largest named: 0
@@ -240,8 +241,11 @@ class Streams:
             by = np.asarray(by)
             if len(by) < rows or by.dtype.kind not in "iu" or int(per) < 1:
                 raise ValueError(f"rows_below groups rows by an integer column of at least {rows} rows and per >= 1")
+            # The limit of each value of `by` (group = value // per): an integer
+            # division per candidate cost more than the filter saved.
+            limits = np.repeat(limits, int(per))
         return search(_rows_below, block_room(threshold), self.key(process, month, purpose), int(rows), float(threshold),
-                      by, int(per), limits)
+                      by, limits)
 
 
 def replicate_seeds(root_seed: int, replicates: int) -> list[np.random.SeedSequence]:

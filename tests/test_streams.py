@@ -64,7 +64,7 @@ def test_rows_below_draws_each_row_with_the_chance_and_a_uniform_below_it():
     head, u_head = streams.rows_below("talent", 400, "titles", BLOCK_ROWS + 999, 0.05)
     assert np.array_equal(head, idx[idx < BLOCK_ROWS + 999]) and np.array_equal(u_head, u[:len(head)])
     key = streams.key("talent", 400, "titles")
-    unfiltered = (np.zeros(0, np.int8), 1, np.zeros(0, np.float32))
+    unfiltered = (np.zeros(0, np.int8), np.zeros(0, np.float32))
     assert not _rows_below(key, rows, 0.05, *unfiltered, 8)[0]  # out of room: said so, and searched again
     assert all(np.array_equal(a, b) for a, b in zip(search(_rows_below, 8, key, rows, 0.05, *unfiltered), (idx, u)))
     assert len(streams.rows_below("talent", 400, "titles", rows, 0.0)[0]) == 0

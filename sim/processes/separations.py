@@ -89,11 +89,8 @@ class Separations(Process):
         model.expected_layoffs += float(np.sum(layoff_chance * size))
         largest_unit = float(layoff_chance.max(initial=0.0)) + _largest_quit_chance(rates)
         # One uniform per worker: candidates at the largest chance anyone has,
-        # their fate decided by their own chances (separation_outcomes).  The
-        # search keeps workers only, each below the largest chance of their kind.
-        idx, u = model.streams.rows_below(self.name, month, "separate", people.n, max(largest_unit, self_exit, flex_exit),
-                                          people.status, {Status.UNIT: largest_unit, Status.SELF: self_exit,
-                                                          Status.FLEX: flex_exit})
+        # their fate decided by their own chances (separation_outcomes).
+        idx, u = model.streams.rows_below(self.name, month, "separate", people.n, max(largest_unit, self_exit, flex_exit))
         outcome = separation_outcomes(idx, u, people.status, people.firm, people.age_m, people.local, firms.non_private,
                                       layoff_chance, rates, self_exit, flex_exit)
         _, layoffs, quits, self_exits, flex_exits = (int(c) for c in np.bincount(outcome, minlength=5))

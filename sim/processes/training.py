@@ -18,7 +18,7 @@ import numba
 import numpy as np
 
 from ..kernels import block, block_count
-from ..status import EMPLOYED, Status
+from ..status import Status
 from ..table import Column
 from ..timeline import parse_month
 from .base import Process
@@ -181,17 +181,12 @@ class Training(Process):
         rate = self.param("take_up") * model.policy.training_volume * (
             1.0 + self.param("subsidy_elasticity") * (subsidy - self.param("subsidy_rate")))
         level_weight = self.param("level_weight") * np.where(np.arange(5) >= 2, model.policy.high_skill_training, 1.0)
-        # Only rows whose draw is below the largest chance can enrol: test
-        # those, and of them only workers and job seekers below the largest
-        # chance of their kind (the products `_would_be_trainees` forms).
-        unemployed_weight = float(self.param("unemployed_weight"))
-        level_weight = np.asarray(level_weight, dtype=np.float64)
-        at_work, seeking = float(np.max(rate * (1.0 * level_weight))), float(np.max(rate * (unemployed_weight * level_weight)))
+        # Only rows whose draw is below the largest chance can enrol: test those.
         idx, u = model.streams.rows_below(self.name, month, "enrol", people.n,
-                                          rate * level_weight.max() * max(unemployed_weight, 1.0), people.status,
-                                          {**dict.fromkeys(EMPLOYED, at_work), Status.UNEMP: seeking})
-        trainees = _would_be_trainees(idx, u, people.status, people.age_m, people.skill, level_weight,
-                                      unemployed_weight, float(rate))
+                                          rate * level_weight.max() * max(self.param("unemployed_weight"), 1.0))
+        trainees = _would_be_trainees(idx, u, people.status, people.age_m, people.skill,
+                                      np.asarray(level_weight, dtype=np.float64),
+                                      float(self.param("unemployed_weight")), float(rate))
 
         providers = self.provider_arrays
         response = providers["subsidy_response"]
