@@ -13,11 +13,11 @@ with `if`: a mispredicted branch costs more than the row's arithmetic.  Rows
 are collected block by block into a small buffer without branching
 (`buffer[k] = i; k += condition`), then appended to the growable result
 (`extend`); where rows come in long runs of one status, a branch is
-predicted and the plain `if` is faster.  And a loop over a block of rows indexes views of
-the block from 0 (`block`): an index that numba cannot prove non-negative is
-checked for wrap-around at every access, which costs a little in a branchy
-loop and stops LLVM from turning a simple loop into vector instructions
-(7x on a plain sum of flags).  Where a pass's events are rare but its test
+predicted and the plain `if` is faster.  And a loop over a block of rows
+indexes views of the block from 0 (`block`): an index that numba cannot
+prove non-negative is checked for wrap-around at every access, which costs
+a little in a branchy loop and stops LLVM from turning a simple loop into
+vector instructions (7x on a plain sum of flags).  Where a pass's events are rare but its test
 is not (the insurance pass: a quarter of the rows draw, 3% may change), a
 first loop marks the rows without a branch, testing draws in integers
 (`streams.units_below`), and a second applies the rules to the marked rows.

@@ -504,7 +504,8 @@ def _build_firms(people: Table, cal: Calibration, scale: float, rng: np.random.G
     # shuffle of positions makes the same swaps as rng.permutation(unit), so
     # unit[shuffled] is that permutation; the sectors are then read from the
     # unit employees' own (small) column rather than from random rows of the
-    # whole table (the same order, 0.8 s less at the whole province).
+    # whole table (the same order; the stable argsort of that gather took
+    # 173 ms at scale 4).
     shuffled = rng.permutation(len(unit))
     order = unit[shuffled[stable_order_by_code(people.sector[unit][shuffled])]]
     people.firm[order] = np.repeat(np.arange(firms.n, dtype=np.int32), sizes)
@@ -552,8 +553,8 @@ def _set_wages(people: Table, firms: Table, cal: Calibration, rng: np.random.Gen
     # Each ownership group's employees (in row order), with their raw wages,
     # tier minima and whether their firm complies, taken once: the fixed point
     # below then works on these arrays alone, and the wage column is written
-    # once at the end (writing and reading it back on every round took a
-    # tenth of the whole province's build).
+    # once at the end, not written and read back on every round (the whole
+    # function at scale 4: 1.75 -> 1.41 s).
     members = {group: np.flatnonzero(non_private == group) for group in (True, False)}
     members = {group: rows for group, rows in members.items() if len(rows)}
     raw_of = {group: raw[rows] for group, rows in members.items()}

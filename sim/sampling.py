@@ -166,9 +166,10 @@ def choose_exact(weights: np.ndarray, k: int, rng: np.random.Generator) -> np.nd
 def largest_first_until(keys: np.ndarray, weights: np.ndarray, wanted: float) -> np.ndarray:
     """The start of np.argsort(-keys, kind="stable") (the largest keys first,
     ties in row order) long enough that its weights add up to `wanted`, or
-    all of it.  Sorts the largest few thousand keys, then more if they fall
-    short, instead of all of them (at the whole province, millions of firms
-    of which the first tens of thousands are wanted)."""
+    all of it.  Sorts the largest 4,096 keys, then four times as many while
+    they fall short, instead of all of them (at scale 10, 300,000 firm rows
+    of which the first 4,096 sufficed for both callers, the build's
+    non-private units and January's collective bargaining)."""
     ranked = np.flatnonzero(keys > -np.inf)  # keys of -inf come last, in row order: the full sort covers them
     size = 4096
     while size < len(ranked):

@@ -100,9 +100,9 @@ def _shift_demand(target, alive, shock, drift, sd, sizes, normal, give_up) -> No
       employment growth and no give-up, vacancies piled up and unemployment
       fell to 2.5% by 2024 (published: 4.4% in 2022 Q3, low confidence).
 
-    The arithmetic is the numpy expressions' this replaced, in their
+    The arithmetic is that of the numpy expressions it replaced, in their
     precisions and order (the shock's exponential in float64, the rest in
-    float32), so the same bits without their temporaries."""
+    float32): the same bits, without their temporaries."""
     for i in numba.prange(len(target)):
         demand = target[i]
         if alive[i]:
