@@ -18,7 +18,7 @@ import numba
 import numpy as np
 
 from .distribution import DEFINITIONS, snapshot_parts
-from .kernels import as_bytes, block, block_count
+from .kernels import as_bytes, block, block_count, deal_stride, dealt
 from .status import Status
 
 TEN_THOUSAND = 1e4
@@ -241,7 +241,9 @@ def _count(status, urban, firm, firm_non_private, wage, pension_employee, pensio
     blocks = block_count(n)
     partial = np.zeros((blocks, len(COUNTS) + 2), dtype=np.int64)
     firm_is_non_private = as_bytes(firm_non_private)
-    for b in numba.prange(blocks):
+    stride = deal_stride(blocks)
+    for t in numba.prange(blocks):
+        b = dealt(t, stride, blocks)  # blocks dealt to threads (sim.kernels)
         lo, hi = block(b, n)
         st, ur, fi, wa = status[lo:hi], as_bytes(urban)[lo:hi], firm[lo:hi], wage[lo:hi]
         # Labour status and area.

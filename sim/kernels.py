@@ -61,6 +61,35 @@ def block(b: int, n: int) -> tuple[int, int]:
     return lo, min(n, lo + BLOCK_ROWS)
 
 
+@numba.njit(cache=True)
+def deal_stride(blocks: int) -> int:
+    """The stride of `dealt` for `blocks` blocks: the integer nearest
+    blocks / golden ratio that is coprime to `blocks`."""
+    stride = max(1, int(0.6180339887498949 * blocks + 0.5))
+    while True:
+        a, b = stride, blocks
+        while b:
+            a, b = b, a % b
+        if a == 1:
+            return stride
+        stride += 1
+
+
+@numba.njit(inline="always")
+def dealt(t: int, stride: int, blocks: int) -> int:
+    """The block that iteration t of a parallel loop over `blocks` blocks
+    works on: (t * stride) mod blocks, a permutation (`stride` from
+    `deal_stride`) that deals neighbouring blocks to far-apart iterations.
+
+    numba hands each thread one contiguous range of a `prange`'s iterations,
+    and rows are grouped by status at build: with blocks in row order, the
+    thread that drew the own-account workers' rows did all of a month's
+    retirement decisions while the other idled.  Dealt, every thread's range
+    holds blocks from every part of the table.  Each block still writes its
+    own slots, so the results are the same bytes."""
+    return (t * stride) % blocks
+
+
 @numba.njit(inline="always")
 def as_bytes(flags: np.ndarray) -> np.ndarray:
     """A bool column as 0/1 bytes (a view), for sums and `&` of flags."""
@@ -78,7 +107,9 @@ def rows_with_status_between(status: np.ndarray, lowest: int, highest: int) -> n
     n = len(status)
     blocks = block_count(n)
     counts = np.zeros(blocks, dtype=np.int64)
-    for b in numba.prange(blocks):
+    stride = deal_stride(blocks)
+    for t in numba.prange(blocks):
+        b = dealt(t, stride, blocks)  # blocks dealt to threads (sim.kernels)
         lo, hi = block(b, n)
         status_b = status[lo:hi]  # a view indexed from 0 (see the module's docstring)
         k = 0
@@ -89,7 +120,9 @@ def rows_with_status_between(status: np.ndarray, lowest: int, highest: int) -> n
     for b in range(blocks):
         starts[b + 1] = starts[b] + counts[b]
     rows = np.empty(starts[blocks], dtype=np.int64)
-    for b in numba.prange(blocks):
+    stride = deal_stride(blocks)
+    for t in numba.prange(blocks):
+        b = dealt(t, stride, blocks)  # blocks dealt to threads (sim.kernels)
         lo, hi = block(b, n)
         status_b, rows_b = status[lo:hi], rows[starts[b]:starts[b + 1]]
         k = 0

@@ -13,7 +13,7 @@ checked every month.
 import numba
 import numpy as np
 
-from ..kernels import BLOCK_ROWS, block, block_count, join_blocks, room_after, search
+from ..kernels import BLOCK_ROWS, as_bytes, block, block_count, deal_stride, dealt, join_blocks, room_after, search
 from ..streams import draw, float32_bound
 from ..status import Status, is_employed
 from ..table import Column
@@ -103,7 +103,9 @@ def _age(status, age_m) -> int:
     n = len(status)
     blocks = block_count(n)
     residents = np.zeros(blocks, dtype=np.int64)
-    for b in numba.prange(blocks):
+    stride = deal_stride(blocks)
+    for t in numba.prange(blocks):
+        b = dealt(t, stride, blocks)  # blocks dealt to threads (sim.kernels)
         lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
         status_b, age_b = status[lo:hi], age_m[lo:hi]
         count = np.int32(0)
@@ -130,20 +132,45 @@ def _retirements(status, age_m, female, cadre, month, reform, base, first, shift
     their draw is below `stop_chance`; the others retire, except pupils.  A
     tenth of the rows are past the age, mostly own-account workers who stop
     gradually, so deciding here keeps them out of the month's arrays.  Blocks
-    of rows run in parallel, each keeping at most `room` rows."""
+    of rows run in parallel, each keeping at most `room` rows.
+
+    Each block is passed twice (the habits of `sim.kernels`): a loop without
+    a branch marks the rows at or past their group's base age in working
+    life, which LLVM turns into vector instructions (the base age picked by
+    arithmetic: a branch on sex is mispredicted half the time); a second
+    decides the marked rows, skipping eight unmarked rows at a time.  At
+    scale 4 (16 million rows, 2 million past the age, nearly all in one
+    tenth of the blocks) 27-30 -> 21-23 ms on one thread and, with the
+    blocks dealt, 24-25 -> 15-16 ms on two; the same rows."""
     n = len(status)
     blocks = block_count(n)
     found = np.empty((blocks, room), dtype=np.int64)
     works_on = np.empty((blocks, room), dtype=np.bool_)
     counts = np.zeros(blocks, dtype=np.int64)  # rows found by each block, kept or not
-    for b in numba.prange(blocks):
+    # Base ages of men, women cadres and women workers (groups 0, 1, 2), in
+    # the ages' int16 so that the marking loop compares 16 rows at a time.
+    men, cadres, workers = np.int16(base[0]), np.int16(base[1]), np.int16(base[2])
+    stride = deal_stride(blocks)
+    for t in numba.prange(blocks):
+        b = dealt(t, stride, blocks)  # blocks dealt to threads (sim.kernels)
         lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
-        status_b, age_b, female_b, cadre_b = status[lo:hi], age_m[lo:hi], female[lo:hi], cadre[lo:hi]
-        k = 0
+        status_b, age_b = status[lo:hi], age_m[lo:hi]
+        female_b, cadre_b = as_bytes(female[lo:hi]), as_bytes(cadre[lo:hi])
+        marked = np.zeros((hi - lo + 7) // 8 * 8, dtype=np.uint8)  # whole 8-byte words
         for j in range(hi - lo):
-            s, age = status_b[j], np.int32(age_b[j])
-            group = np.int32(female_b[j]) * (2 - np.int32(cadre_b[j]))
-            if (age >= base[group]) & (s != Status.ABSENT) & (s != Status.RETIRED):
+            s, woman, cadre_post = status_b[j], np.int16(female_b[j]), np.int16(cadre_b[j])
+            # group = woman * (2 - cadre_post): men, women cadres, women workers
+            base_age = men + woman * ((workers - men) - cadre_post * (workers - cadres))
+            marked[j] = np.uint8(age_b[j] >= base_age) & np.uint8(s != Status.ABSENT) & np.uint8(s != Status.RETIRED)
+        words = marked.view(np.uint64)
+        k = 0
+        for w in range(len(words)):
+            if words[w] == 0:
+                continue
+            for j in range(8 * w, min(8 * w + 8, hi - lo)):
+                if marked[j] == 0:
+                    continue
+                s, age = status_b[j], np.int32(age_b[j])
                 if age >= _statutory_age(female_b[j], cadre_b[j], month - age, reform, base, first, shift, most):
                     u = draw(key, lo + j)
                     own_account = (s == Status.SELF) | (s == Status.FLEX)
@@ -185,7 +212,9 @@ def _movers(status, local) -> tuple[int, int]:
     """Residents who may move away (not retired), and the registered locals among them."""
     n = len(status)
     counts = np.zeros((block_count(n), 2), dtype=np.int64)
-    for b in numba.prange(block_count(n)):
+    stride = deal_stride(block_count(n))
+    for t in numba.prange(block_count(n)):
+        b = dealt(t, stride, block_count(n))  # blocks dealt to threads (sim.kernels)
         lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
         status_b, local_b = status[lo:hi], local[lo:hi]
         movers = local_movers = 0
@@ -207,7 +236,9 @@ def _leave_school(status, age_m, edu, spell_m, key, senior_below, college_below)
     leavers, the graduates among them and those who went on to college."""
     n = len(status)
     counts = np.zeros((block_count(n), 3), dtype=np.int64)
-    for b in numba.prange(block_count(n)):
+    stride = deal_stride(block_count(n))
+    for t in numba.prange(block_count(n)):
+        b = dealt(t, stride, block_count(n))  # blocks dealt to threads (sim.kernels)
         lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
         status_b, age_b, edu_b, spell_b = status[lo:hi], age_m[lo:hi], edu[lo:hi], spell_m[lo:hi]
         leavers = graduates = to_college = 0

@@ -49,7 +49,7 @@ scale.
 import numba
 import numpy as np
 
-from ..kernels import as_bytes, block, block_count
+from ..kernels import as_bytes, block, block_count, deal_stride, dealt
 from ..status import Status
 from ..table import Column
 from .base import Process
@@ -135,7 +135,9 @@ def _month(status, wage, tier, pension_employee, pension_retiree, unemployment_i
     er_pe, ee_pe, ui_rate = rates[0], rates[1], rates[2] + rates[3]
     flexible = FLEXIBLE_RATE * flexible_base
     lowest, highest = floor_share * average_monthly, ceiling_share * average_monthly
-    for b in numba.prange(blocks):
+    stride = deal_stride(blocks)
+    for t in numba.prange(blocks):
+        b = dealt(t, stride, blocks)  # blocks dealt to threads (sim.kernels)
         employer = individual = flexible_paid = unemployment = pensions = benefits = 0.0
         contributors = pensioners = recipients = new = 0
         base = np.empty(SUB_ROWS, dtype=np.float64)  # pension contribution base (0: pays none)

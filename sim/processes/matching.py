@@ -12,7 +12,7 @@ give up searching; working-age inactive people may start searching.
 import numba
 import numpy as np
 
-from ..kernels import BLOCK_ROWS, block, block_count, join_blocks, room_after, search
+from ..kernels import BLOCK_ROWS, block, block_count, deal_stride, dealt, join_blocks, room_after, search
 from ..sampling import categorical, choose_exact, stochastic_round
 from ..status import PUBLIC_SECTOR, Status
 from ..table import Column
@@ -50,7 +50,9 @@ def _count_months(status, spell_m) -> None:
     """Every resident's spell in their status grows a month (capped at the
     column's largest value)."""
     n = len(status)
-    for b in numba.prange(block_count(n)):
+    stride = deal_stride(block_count(n))
+    for t in numba.prange(block_count(n)):
+        b = dealt(t, stride, block_count(n))  # blocks dealt to threads (sim.kernels)
         lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
         status_b, spell_b = status[lo:hi], spell_m[lo:hi]
         for i in range(hi - lo):
@@ -69,7 +71,9 @@ def _find_seekers(status, room):
     found_f = np.empty((blocks, room), dtype=np.int64)
     counts_u = np.zeros(blocks, dtype=np.int64)
     counts_f = np.zeros(blocks, dtype=np.int64)  # rows found by each block, kept or not
-    for b in numba.prange(blocks):
+    stride = deal_stride(blocks)
+    for t in numba.prange(blocks):
+        b = dealt(t, stride, blocks)  # blocks dealt to threads (sim.kernels)
         lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
         status_b = status[lo:hi]
         ku = kf = 0

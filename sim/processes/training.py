@@ -17,7 +17,7 @@ import mesa
 import numba
 import numpy as np
 
-from ..kernels import block, block_count
+from ..kernels import block, block_count, deal_stride, dealt
 from ..status import Status
 from ..table import Column
 from ..timeline import parse_month
@@ -131,7 +131,9 @@ def _eligible_groups(status, age_m, skill) -> np.ndarray:
     n = len(status)
     blocks = block_count(n)
     by_block = np.zeros((blocks, 10), dtype=np.int64)
-    for b in numba.prange(blocks):
+    stride = deal_stride(blocks)
+    for t in numba.prange(blocks):
+        b = dealt(t, stride, blocks)  # blocks dealt to threads (sim.kernels)
         lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
         status_b, age_b, skill_b = status[lo:hi], age_m[lo:hi], skill[lo:hi]
         # One counter per group in a register: incrementing by_block[b, group]

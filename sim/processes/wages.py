@@ -23,7 +23,7 @@ recommended raise a year) moves unit employees' January raises towards it by
 import numba
 import numpy as np
 
-from ..kernels import block, block_count, rows_with_status, rows_with_status_between
+from ..kernels import block, block_count, deal_stride, dealt, rows_with_status, rows_with_status_between
 from ..sampling import largest_first_until
 from ..status import Status
 from ..table import Column
@@ -83,7 +83,9 @@ def _raise_all_to_minimum(status, firm, tier, wage, complies, floors) -> int:
     n = len(status)
     blocks = block_count(n)
     raised = np.zeros(blocks, dtype=np.int64)
-    for b in numba.prange(blocks):
+    stride = deal_stride(blocks)
+    for t in numba.prange(blocks):
+        b = dealt(t, stride, blocks)  # blocks dealt to threads (sim.kernels)
         lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
         status_b, firm_b, tier_b, wage_b = status[lo:hi], firm[lo:hi], tier[lo:hi], wage[lo:hi]
         count = 0
