@@ -96,13 +96,13 @@ def test_seekers_and_spells():
     matching._count_months(status, spell)
     assert np.all(spell[1::2] == 32767)  # capped
     assert np.all(spell[::2] == np.where(status[::2] != Status.ABSENT, 6, 5))
-    complete, unemployed, flexible, most = matching._find_seekers(status, BLOCK_ROWS)
-    assert complete
+    unemployed, flexible = matching._find_seekers(status)
     assert np.array_equal(unemployed, np.flatnonzero(status == Status.UNEMP))
     assert np.array_equal(flexible, np.flatnonzero(status == Status.FLEX))
-    assert most == max(np.bincount(unemployed // BLOCK_ROWS).max(), np.bincount(flexible // BLOCK_ROWS).max())
-    assert not matching._find_seekers(status, 8)[0]
-    assert all(np.array_equal(a, b) for a, b in zip(search(matching._find_seekers, 8, status), (unemployed, flexible, most)))
+    clustered = np.where(np.arange(ROWS) < 2 * BLOCK_ROWS + 10, Status.FLEX, status).astype(status.dtype)  # whole blocks of one kind
+    unemployed, flexible = matching._find_seekers(clustered)
+    assert np.array_equal(unemployed, np.flatnonzero(clustered == Status.UNEMP))
+    assert np.array_equal(flexible, np.flatnonzero(clustered == Status.FLEX))
 
 
 def test_choose_exact_is_exact_and_unbiased():
