@@ -22,11 +22,13 @@ is not (the insurance pass: a quarter of the rows draw, 3% may change), a
 first loop marks the rows without a branch, testing draws in integers
 (`streams.units_below`), and a second applies the rules to the marked rows.
 
-Searches over all rows run in parallel blocks of `BLOCK_ROWS` rows, each
-keeping what it finds in room sized for the chance of the event
-(`block_room`); the blocks are joined in row order, so the result does not
-depend on the number of threads, and `search` runs a block search again with
-more room in the rare month a block runs out of it.
+Passes over all rows run in parallel blocks of `BLOCK_ROWS` rows, dealt to
+the threads in a strided order (`dealt`), as rows of one status sit
+together and a thread given one contiguous range of blocks may get all of
+a month's work.  Searches keep what each block finds in room sized for
+the chance of the event (`block_room`); the blocks are joined in row order,
+so the result does not depend on the number of threads, and `search` runs a
+block search again with more room in the rare month a block runs out of it.
 """
 
 import numba

@@ -4,7 +4,7 @@ build's helpers (selection, categories, pick, reorder) that match numpy's answer
 
 import numpy as np
 
-from sim.kernels import BLOCK_ROWS, search
+from sim.kernels import BLOCK_ROWS, deal_stride, dealt, search
 from sim.processes import demography, labour_demand, matching, separations
 from sim.population import pick, stable_order_by_code, status_then_firm
 from sim.sampling import _select, categorical, choose_exact, largest_first_until
@@ -22,6 +22,22 @@ def _people(seed=1):
     female, cadre, local = rng.random(ROWS) < 0.5, rng.random(ROWS) < 0.2, rng.random(ROWS) < 0.7
     firm = np.where(status == Status.UNIT, rng.integers(0, 500, ROWS), -1).astype(np.int32)
     return rng, status, age_m, female, cadre & female, local, firm
+
+
+def test_dealt_blocks_are_a_permutation_that_gives_each_half_of_the_iterations_every_part_of_the_table():
+    for blocks in list(range(1, 40)) + [249, 256, 1103, 1200]:
+        stride = deal_stride(blocks)
+        order = np.array([dealt(t, stride, blocks) for t in range(blocks)])
+        assert np.array_equal(np.sort(order), np.arange(blocks))  # every block once
+        if blocks >= 16:
+            # numba gives each of two threads one half of the iterations: the
+            # first half holds a quarter to three quarters of any run of
+            # neighbouring blocks (eight, or a tenth of the table)
+            window = max(8, blocks // 10)
+            first = np.zeros(blocks, dtype=int)
+            first[order[:blocks // 2]] = 1
+            share = np.convolve(first, np.ones(window), "valid") / window
+            assert 0.25 <= share.min() and share.max() <= 0.75, (blocks, share.min(), share.max())
 
 
 def test_ageing_ages_everyone_alive():

@@ -211,10 +211,11 @@ def draw_mothers(rng: np.random.Generator, people, count: int) -> np.ndarray:
 def _movers(status, local) -> tuple[int, int]:
     """Residents who may move away (not retired), and the registered locals among them."""
     n = len(status)
-    counts = np.zeros((block_count(n), 2), dtype=np.int64)
-    stride = deal_stride(block_count(n))
-    for t in numba.prange(block_count(n)):
-        b = dealt(t, stride, block_count(n))  # blocks dealt to threads (sim.kernels)
+    blocks = block_count(n)
+    counts = np.zeros((blocks, 2), dtype=np.int64)
+    stride = deal_stride(blocks)
+    for t in numba.prange(blocks):
+        b = dealt(t, stride, blocks)  # blocks dealt to threads (sim.kernels)
         lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
         status_b, local_b = status[lo:hi], local[lo:hi]
         movers = local_movers = 0
@@ -235,10 +236,11 @@ def _leave_school(status, age_m, edu, spell_m, key, senior_below, college_below)
     and over (graduates), leave school to look for work.  Returns the
     leavers, the graduates among them and those who went on to college."""
     n = len(status)
-    counts = np.zeros((block_count(n), 3), dtype=np.int64)
-    stride = deal_stride(block_count(n))
-    for t in numba.prange(block_count(n)):
-        b = dealt(t, stride, block_count(n))  # blocks dealt to threads (sim.kernels)
+    blocks = block_count(n)
+    counts = np.zeros((blocks, 3), dtype=np.int64)
+    stride = deal_stride(blocks)
+    for t in numba.prange(blocks):
+        b = dealt(t, stride, blocks)  # blocks dealt to threads (sim.kernels)
         lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
         status_b, age_b, edu_b, spell_b = status[lo:hi], age_m[lo:hi], edu[lo:hi], spell_m[lo:hi]
         leavers = graduates = to_college = 0

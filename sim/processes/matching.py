@@ -50,9 +50,10 @@ def _count_months(status, spell_m) -> None:
     """Every resident's spell in their status grows a month (capped at the
     column's largest value)."""
     n = len(status)
-    stride = deal_stride(block_count(n))
-    for t in numba.prange(block_count(n)):
-        b = dealt(t, stride, block_count(n))  # blocks dealt to threads (sim.kernels)
+    blocks = block_count(n)
+    stride = deal_stride(blocks)
+    for t in numba.prange(blocks):
+        b = dealt(t, stride, blocks)  # blocks dealt to threads (sim.kernels)
         lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
         status_b, spell_b = status[lo:hi], spell_m[lo:hi]
         for i in range(hi - lo):
