@@ -18,7 +18,7 @@ import numba
 import numpy as np
 
 from ..status import SECTORS, Status
-from ..kernels import as_bytes, block, block_count, deal_stride, dealt
+from ..kernels import as_bytes, block, block_count
 from ..streams import draw, draw_bits, draw_units, third, third_units, units_below
 from ..table import Column
 from .base import Process
@@ -70,9 +70,9 @@ def _enrol(status, sector, spell_m, age_m, firm, contribution_months, pension_em
     platform_cover = np.uint8(platform_on)
     blocks = block_count(n)
     counts = np.zeros((blocks, 9), dtype=np.int64)
-    stride = deal_stride(blocks)
-    for t in numba.prange(blocks):
-        b = dealt(t, stride, blocks)  # blocks dealt to threads (sim.kernels)
+    # Blocks in row order, not dealt (sim.kernels.dealt): the marking pass is
+    # the same work in every block, and dealt blocks were no faster.
+    for b in numba.prange(blocks):
         lo, hi = block(b, n)
         status_b, sector_b, spell_b = status[lo:hi], sector[lo:hi], spell_m[lo:hi]
         pe_b, pr_b, pres_b = (as_bytes(pension_employee[lo:hi]), as_bytes(pension_retiree[lo:hi]),
