@@ -22,10 +22,10 @@ is not (the insurance pass: a quarter of the rows draw, 3% may change), a
 first loop marks the rows without a branch, testing draws in integers
 (`streams.units_below`), and a second applies the rules to the marked rows.
 
-Passes over all rows run in parallel blocks of `BLOCK_ROWS` rows, dealt to
-the threads in a strided order (`dealt`), as rows of one status sit
-together and a thread given one contiguous range of blocks may get all of
-a month's work.  Searches keep what each block finds in room sized for
+Passes over all rows run in parallel blocks of `BLOCK_ROWS` rows, most of
+them dealt to the threads in a strided order (`dealt`): rows of one status
+sit together, and a thread given one contiguous range of blocks may get all
+of a month's work.  Searches keep what each block finds in room sized for
 the chance of the event (`block_room`); the blocks are joined in row order,
 so the result does not depend on the number of threads, and `search` runs a
 block search again with more room in the rare month a block runs out of it.
@@ -122,7 +122,6 @@ def rows_with_status_between(status: np.ndarray, lowest: int, highest: int) -> n
     for b in range(blocks):
         starts[b + 1] = starts[b] + counts[b]
     rows = np.empty(starts[blocks], dtype=np.int64)
-    stride = deal_stride(blocks)
     for t in numba.prange(blocks):
         b = dealt(t, stride, blocks)  # blocks dealt to threads (sim.kernels)
         lo, hi = block(b, n)
