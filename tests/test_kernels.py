@@ -72,6 +72,14 @@ def test_retirements_are_the_rows_past_the_age_that_leave_working_life_with_any_
     assert 0 < np.count_nonzero(works_on) < len(ample)
 
 
+def test_movers_are_the_residents_not_retired_and_the_locals_among_them():
+    _, status, _, _, _, local, _ = _people(3)
+    movers, local_movers = demography._movers(status, local)
+    moves = (status != Status.ABSENT) & (status != Status.RETIRED)
+    assert movers == np.count_nonzero(moves) and local_movers == np.count_nonzero(moves & local)
+    assert 0 < local_movers < movers < ROWS
+
+
 def test_mothers_are_drawn_uniformly_among_women_aged_20_to_39():
     from types import SimpleNamespace
     _, status, age_m, female, *_ = _people(4)

@@ -217,12 +217,13 @@ def _movers(status, local) -> tuple[int, int]:
     for t in numba.prange(blocks):
         b = dealt(t, stride, blocks)  # blocks dealt to threads (sim.kernels)
         lo, hi = block(b, n)  # views of the block, indexed from 0 (sim.kernels)
-        status_b, local_b = status[lo:hi], local[lo:hi]
-        movers = local_movers = 0
+        status_b, local_b = status[lo:hi], as_bytes(local[lo:hi])
+        # 0/1 terms in int32 (sim.kernels), so the loop vectorises
+        movers = local_movers = np.int32(0)
         for i in range(hi - lo):
-            moves = (status_b[i] != Status.ABSENT) & (status_b[i] != Status.RETIRED)
+            moves = np.int32((status_b[i] != Status.ABSENT) & (status_b[i] != Status.RETIRED))
             movers += moves
-            local_movers += moves & local_b[i]
+            local_movers += moves & np.int32(local_b[i])
         counts[b, 0], counts[b, 1] = movers, local_movers
     return counts[:, 0].sum(), counts[:, 1].sum()
 
@@ -300,7 +301,9 @@ class Demography(Process):
         model, people = self.model, self.model.people
         ledger = {}
         ledger["start"] = self._age_and_die(month)
-        ledger["births"] = self._births(month)
+        # The residents now: those at the start less the month's deaths (the
+        # ledger's identity, checked by the count at the end).
+        ledger["births"] = self._births(month, ledger["start"] - int(model.flows["deaths"]))
         students = 0
         if calendar_month(month) == int(self.param("school_leaving_month")):
             students = self._school_leaving(month)
@@ -332,10 +335,10 @@ class Demography(Process):
         return residents
 
     # -- births ---------------------------------------------------------------
-    def _births(self, month: int) -> int:
+    def _births(self, month: int, residents: int) -> int:
+        """Newborns of the month, at the crude birth rate of the `residents`."""
         people, stocks = self.model.people, self.model.calibration.stocks
         rng = self.rng(month, "births")
-        residents = int(np.count_nonzero(people.status))  # ABSENT is 0
         expected = stocks("demography.crude_birth_rate") / 12.0 * residents
         count = int(rng.poisson(expected))
         if count == 0:
