@@ -22,7 +22,7 @@ from .processes import firm_columns, person_columns
 from .processes.demography import statutory_age_months
 from .processes.labour_demand import relative_closure_hazard
 from .processes.separations import quit_probability
-from .processes.wages import apply_minimum_wage, log_wage_terms
+from .processes.wages import below_minimum, log_wage_terms
 from .sampling import apportion, categorical, choose_exact, largest_first_until
 from .status import PUBLIC_SECTOR, SECTORS, Status, is_employed
 from .table import Table
@@ -568,7 +568,7 @@ def _set_wages(people: Table, firms: Table, cal: Calibration, rng: np.random.Gen
         wages_of = {}
         for group, level in levels.items():
             wages = (raw_of[group] * level).astype(np.float32)
-            below = complies_of[group] & (wages < floor_of[group])  # the minimum wage (wages.apply_minimum_wage)
+            below = below_minimum(wages, floor_of[group], complies_of[group])
             wages[below] = floor_of[group][below]
             wages_of[group] = wages
         errors = {group: targets[group] / wages_of[group].mean(dtype=np.float64) for group in levels}

@@ -23,8 +23,9 @@ def _exponential_keys(weights: np.ndarray, key: np.uint64) -> np.ndarray:
 def _count_positive(weights: np.ndarray) -> int:
     """np.count_nonzero(weights > 0) without the mask, in parallel blocks."""
     n = len(weights)
-    counts = np.zeros(block_count(n), dtype=np.int64)
-    for b in numba.prange(block_count(n)):
+    blocks = block_count(n)
+    counts = np.zeros(blocks, dtype=np.int64)
+    for b in numba.prange(blocks):
         lo, hi = block(b, n)
         weights_b = weights[lo:hi]  # a view indexed from 0 (sim.kernels)
         positive = 0

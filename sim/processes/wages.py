@@ -67,11 +67,17 @@ def own_account_income(model, count: int, ratio_key: str, rng: np.random.Generat
     return (model.wage_index[0] * mean * np.exp(rng.normal(-sd * sd / 2.0, sd, count))).astype(np.float32)
 
 
+def below_minimum(wages: np.ndarray, floors: np.ndarray, complies: np.ndarray) -> np.ndarray:
+    """Which wages the minimum wage raises to their floor: those below it,
+    where the firm complies."""
+    return complies & (wages < floors)
+
+
 def apply_minimum_wage(people, firms, tiers: np.ndarray, idx: np.ndarray) -> int:
     """Raise the wages of unit employees idx that are below their tier's minimum to
     it, where their firm complies; returns how many were raised."""
     floor = tiers[people.tier[idx]]
-    below = firms.complies_min_wage[people.firm[idx]] & (people.wage[idx] < floor)
+    below = below_minimum(people.wage[idx], floor, firms.complies_min_wage[people.firm[idx]])
     people.wage[idx[below]] = floor[below]
     return int(np.count_nonzero(below))
 
