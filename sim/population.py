@@ -17,7 +17,7 @@ import numba
 import numpy as np
 
 from .calibration import Calibration
-from .kernels import block, block_count
+from .kernels import block, block_count, rows_with_status
 from .processes import firm_columns, person_columns
 from .processes.demography import statutory_age_months
 from .processes.labour_demand import relative_closure_hazard
@@ -239,14 +239,16 @@ def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -
     # --- sectors --------------------------------------------------------------
     sector = np.full(n, -1, dtype=np.int8)
     for kind, key in ((Status.UNIT, "unit"), (Status.SELF, "self"), (Status.FLEX, "flexible")):
-        members = status == kind
-        quotas = apportion(int(members.sum()), s(f"labour.sector_shares.{key}"))
+        # The members of this kind without a sector yet, in row order: listed
+        # once and shrunk as each sector picks (two passes over the whole
+        # population per sector were a sixth of the build).
+        remaining = rows_with_status(status, kind)
+        quotas = apportion(len(remaining), s(f"labour.sector_shares.{key}"))
         # Most educated sectors pick first, so their education affinity bites.
         for sec in np.argsort(-SECTOR_EDUCATION_AFFINITY[:, 2], kind="stable"):
-            pool = members & (sector < 0)
-            idx = np.flatnonzero(pool)
-            chosen = choose_exact(AFFINITY_F32[sec, edu[idx]], quotas[sec], rng)
-            sector[idx[chosen]] = sec
+            chosen = choose_exact(AFFINITY_F32[sec, edu[remaining]], quotas[sec], rng)
+            sector[remaining[chosen]] = sec
+            remaining = remaining[~chosen]
     people.sector[:] = sector
     del edu, sector
 
