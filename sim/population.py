@@ -137,7 +137,7 @@ def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -
     status = np.full(n, Status.SCHOOL, dtype=np.int8)
     edu = np.zeros(n, dtype=np.int8)
     at = lambda lo, hi: (age_y >= lo) & (age_y <= hi)  # noqa: E731
-    senior_students = choose_exact(at(16, 18).astype(float), round(at(16, 18).sum() * params("demography.senior_secondary_continuation")), rng)
+    senior_students = choose_exact(at(16, 18).astype(F32), round(at(16, 18).sum() * params("demography.senior_secondary_continuation")), rng)
     # Residents' college continuation: solved so that the cohort leaving
     # college next July (age 21 now) equals this year's graduates (32万 in
     # 2020); the colleges' intake beyond it comes from other provinces
@@ -153,7 +153,7 @@ def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -
         cohort = age_last_july == age
         year = cal.baseline_year + 19 - age  # the year this age entered college
         share = college_rate if year < intake.points[0][0] else min(rows(intake.at(year * 12) * 1e4) / max(cohort.sum(), 1), 0.95)
-        college_students |= choose_exact(cohort.astype(float), round(cohort.sum() * share), rng)
+        college_students |= choose_exact(cohort.astype(F32), round(cohort.sum() * share), rng)
     edu[senior_students] = 1
     edu[college_students] = 2
     adult = age_y >= 22
@@ -206,7 +206,8 @@ def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -
         years_left = (statutory[idx] - people.age_m[idx]) / 12.0
         age_weight = np.interp(age_y[idx], [16, 25], [2.0, 1.0]) * np.clip(years_left / 10.0, 0.05, 1.0)
         unemployed[idx[choose_exact(age_weight, wanted, rng)]] = True
-    status[out_of_school] = np.where(below_statutory[out_of_school], Status.INACTIVE, Status.RETIRED)
+    # Elementwise rather than through boolean-mask gathers (1.1 s at the whole province).
+    np.copyto(status, np.where(below_statutory, np.int8(Status.INACTIVE), np.int8(Status.RETIRED)), where=out_of_school)
     status[unemployed] = Status.UNEMP
     del statutory, unemployed, in_school, out_of_school, pool, idx, years_left, age_weight  # computed again below
 

@@ -20,6 +20,17 @@ def _exponential_keys(weights: np.ndarray, key: np.uint64) -> np.ndarray:
 
 
 @numba.njit(cache=True, parallel=True)
+def _exponential_keys_at(weights: np.ndarray, rows: np.ndarray, key: np.uint64) -> np.ndarray:
+    """The keys `_exponential_keys` gives rows `rows` (positive weights[j] for
+    row rows[j]): each row keeps its own draw."""
+    keys = np.empty(len(rows), dtype=np.float32)
+    for j in numba.prange(len(rows)):
+        u = np.float32(1.0) - draw(key, rows[j])  # in (0, 1]
+        keys[j] = -np.log(u) / np.float32(weights[j])
+    return keys
+
+
+@numba.njit(cache=True, parallel=True)
 def _count_positive(weights: np.ndarray) -> int:
     """np.count_nonzero(weights > 0) without the mask, in parallel blocks."""
     n = len(weights)
@@ -103,6 +114,7 @@ def _below(keys: np.ndarray, kth: np.float32) -> np.ndarray:
     return mask
 
 
+SPARSE_SHARE = 8  # choose_exact keys only the rows with a positive weight when they are under 1 in 8
 SAMPLE_STRIDE = 256  # one key in this many estimates where the k-th smallest lies
 
 
@@ -151,7 +163,10 @@ def choose_exact(weights: np.ndarray, k: int, rng: np.random.Generator) -> np.nd
     are never chosen; k is capped at the number of rows with positive weight.
     The keys come from a compiled, parallel pass (counter-based draws keyed by
     one number from `rng`, so the sample does not depend on the threads), and
-    the rows with the k smallest keys from `_select`.
+    the rows with the k smallest keys from `_select`.  When fewer than one row
+    in SPARSE_SHARE has a positive weight (a cohort of one age, the students
+    of three), only those rows are keyed, each with its own draw: the same
+    rows, for the work of the few.
     """
     weights = np.asarray(weights)
     positive = _count_positive(weights)
@@ -160,8 +175,16 @@ def choose_exact(weights: np.ndarray, k: int, rng: np.random.Generator) -> np.nd
         return np.zeros(len(weights), dtype=bool)
     if k == positive:
         return weights > 0
-    keys = _exponential_keys(weights, np.uint64(rng.integers(0, 2**63)))
-    return _select(keys, k)
+    key = np.uint64(rng.integers(0, 2**63))
+    if positive * SPARSE_SHARE < len(weights):
+        # Few rows can be chosen: key those alone.  Rows without weight have
+        # infinite keys and are never among the k smallest, and `_select`
+        # breaks ties in row order, which the list keeps: the same rows.
+        rows = np.flatnonzero(weights > 0)
+        chosen = np.zeros(len(weights), dtype=bool)
+        chosen[rows[_select(_exponential_keys_at(weights[rows], rows, key), k)]] = True
+        return chosen
+    return _select(_exponential_keys(weights, key), k)
 
 
 def largest_first_until(keys: np.ndarray, weights: np.ndarray, wanted: float) -> np.ndarray:

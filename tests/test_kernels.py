@@ -7,7 +7,7 @@ import numpy as np
 from sim.kernels import BLOCK_ROWS, deal_stride, dealt, search
 from sim.processes import demography, labour_demand, matching, separations
 from sim.population import pick, stable_order_by_code, status_then_firm
-from sim.sampling import _select, categorical, choose_exact, largest_first_until
+from sim.sampling import SPARSE_SHARE, _exponential_keys, _select, categorical, choose_exact, largest_first_until
 from sim.table import Column, Table
 from sim.status import Status
 
@@ -144,6 +144,26 @@ def test_choose_exact_is_exact_and_unbiased():
     assert np.allclose(single / 4000, weights / weights.sum(), atol=0.025)
     assert counts[6] > counts[4] > counts[3] > max(counts[1], counts[2])
     assert choose_exact(weights, 10, rng).sum() == 5  # capped at the rows with positive weight
+
+
+def test_choose_exact_keys_only_the_rows_with_weight_when_they_are_few():
+    """With few positive weights `choose_exact` keys those rows alone; it
+    must choose the rows that keying every row chooses (each row keeps its
+    own draw, zero weights never come first, ties go in row order)."""
+    rng = np.random.default_rng(14)
+    for share, levels in ((0.01, None), (0.05, 3), (1.0 / SPARSE_SHARE - 0.01, None)):
+        weights = np.where(rng.random(ROWS) < share, rng.random(ROWS) + 0.1, 0.0).astype(np.float32)
+        if levels:  # a few weight values: ties of keys are likelier
+            weights = np.ceil(weights * levels) / levels
+        positive = int(np.count_nonzero(weights > 0))
+        assert positive * SPARSE_SHARE < ROWS  # the sparse path is taken
+        for k in (1, 7, positive // 2, positive - 1):
+            seed = int(rng.integers(1 << 30))
+            key = np.uint64(np.random.default_rng(seed).integers(0, 2**63))  # the key choose_exact draws
+            expected = _select(_exponential_keys(weights, key), k)
+            got = choose_exact(weights, k, np.random.default_rng(seed))
+            assert got.sum() == k and np.array_equal(got, expected), (share, levels, k)
+            assert not got[weights == 0].any()
 
 
 def _smallest_by_sorting(keys, k):
