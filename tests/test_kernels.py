@@ -581,3 +581,25 @@ def test_school_leaving_matches_the_numpy_expressions():
         assert np.array_equal(got_spell, expected_spell)
         assert list(counts) == [leavers.sum(), graduates.sum(), continue_college.sum()]
         assert 0 < continue_college.sum() < at19.sum()
+
+
+def test_log_wage_terms_match_the_numpy_expression_bit_for_bit():
+    """The compiled wage terms against the numpy expression they replaced,
+    with the calibration's own parameters, on ages, educations, sectors and
+    firm premia of every kind."""
+    from sim.calibration import Calibration
+    from sim.processes.wages import log_wage_terms
+
+    params = Calibration.load().params
+    rng = np.random.default_rng(19)
+    n = 50_000
+    edu = rng.integers(0, 3, n).astype(np.int8)
+    sector = rng.integers(0, 6, n).astype(np.int8)
+    age_m = rng.integers(16 * 12, 70 * 12, n).astype(np.int16)
+    premium = rng.normal(0.0, 0.3, n).astype(np.float32)
+    age = age_m / 12.0  # the numpy of sim/processes/wages.py before the compiled pass
+    expected = (params("wages.education_premium")[edu] + params("wages.sector_premium")[sector]
+                - params("wages.experience_curvature") * (age - params("wages.experience_peak_age")) ** 2 + premium)
+    got = log_wage_terms(params, edu, sector, age_m, premium)
+    assert got.dtype == np.float64 and np.array_equal(got, expected)
+    assert np.unique(got).size > n // 2  # the terms vary, so equality is not trivial
