@@ -7,26 +7,31 @@ from .kernels import block, block_count
 from .streams import draw
 
 
+@numba.njit(inline="always")
+def _exponential_key(weight, key: np.uint64, row) -> np.float32:
+    """Key E / w of row `row` (E standard exponential from the row's
+    counter-based draw), +inf where the weight is not positive."""
+    w = np.float32(weight)
+    u = np.float32(1.0) - draw(key, row)  # in (0, 1]
+    return -np.log(u) / w if w > 0 else np.float32(np.inf)
+
+
 @numba.njit(cache=True, parallel=True)
 def _exponential_keys(weights: np.ndarray, key: np.uint64) -> np.ndarray:
-    """Key E_i / w_i of each row (E_i standard exponential from the row's
-    counter-based draw), +inf where the weight is not positive."""
+    """The key of every row (`_exponential_key`)."""
     keys = np.empty(len(weights), dtype=np.float32)
     for i in numba.prange(len(weights)):
-        w = np.float32(weights[i])
-        u = np.float32(1.0) - draw(key, i)  # in (0, 1]
-        keys[i] = -np.log(u) / w if w > 0 else np.inf
+        keys[i] = _exponential_key(weights[i], key, i)
     return keys
 
 
 @numba.njit(cache=True, parallel=True)
 def _exponential_keys_at(weights: np.ndarray, rows: np.ndarray, key: np.uint64) -> np.ndarray:
-    """The keys `_exponential_keys` gives rows `rows` (positive weights[j] for
-    row rows[j]): each row keeps its own draw."""
+    """The keys `_exponential_keys` gives rows `rows` (weights[j] for row
+    rows[j]): each row keeps its own draw."""
     keys = np.empty(len(rows), dtype=np.float32)
     for j in numba.prange(len(rows)):
-        u = np.float32(1.0) - draw(key, rows[j])  # in (0, 1]
-        keys[j] = -np.log(u) / np.float32(weights[j])
+        keys[j] = _exponential_key(weights[j], key, rows[j])
     return keys
 
 

@@ -39,7 +39,7 @@ PERSON_COLUMNS = {
 def _log_wage_terms(education_premium, sector_premium, curvature, peak_age, edu, sector, age_m, premium) -> np.ndarray:
     """The rule of `log_wage_terms`, row by row: numpy's float64 operations in
     numpy's order, without its five temporaries (the build's 30 million unit
-    employees at the whole province).  Serial: its other callers pass a
+    employees at the whole province).  Serial: its other caller passes a
     month's hires, too few to wake a second thread for."""
     out = np.empty(len(edu), dtype=np.float64)
     for j in range(len(edu)):
