@@ -18,7 +18,7 @@ import numba
 import numpy as np
 
 from .distribution import DEFINITIONS, snapshot_parts
-from .kernels import as_bytes, block, block_count, deal_stride, dealt
+from .kernels import as_bytes, block, block_count, deal_stride, dealt, sized_pass
 from .status import Status
 
 TEN_THOUSAND = 1e4
@@ -223,6 +223,7 @@ COUNTS = ("alive", "employed", "unemployed", "urban_employed", "urban_unemployed
           "professional_technical", "senior_title", "skilled", "high_skilled", "cards", "ecards")
 
 
+@sized_pass(ns_per_row=3.5)
 @numba.njit(cache=True, parallel=True)
 def _count(status, urban, firm, firm_non_private, wage, pension_employee, pension_retiree, pension_resident,
            unemployment_insured, work_injury_insured, title, skill, card, ecard):

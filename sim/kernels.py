@@ -29,10 +29,67 @@ of a month's work.  Searches keep what each block finds in room sized for
 the chance of the event (`block_room`); the blocks are joined in row order,
 so the result does not depend on the number of threads, and `search` runs a
 block search again with more room in the rare month a block runs out of it.
+
+A pass wakes as many kernel threads as its size is worth (`sized_pass`):
+the threads sleep between passes, and waking one costs more than a small
+pass saves, so at coarse scales most passes run on the calling thread alone.
 """
+
+import functools
+from collections.abc import Callable
 
 import numba
 import numpy as np
+
+# The kernel threads sleep between passes (OMP_WAIT_POLICY=PASSIVE,
+# sim/__init__.py), and waking them is not free.  On the 2-core virtual
+# machines we measure on, a pass on two threads took 0.35-0.7 ms more than
+# half its time on one (each parallel kernel of a month at scale 100, timed
+# on one thread and on two; benchmarks/README.md, twelfth round), so a step
+# at scale 1000 took 10 ms on two threads and 6 ms on one.  A pass is
+# spread over another thread only where that thread saves more than this.
+THREAD_WAKE_NS = 500_000.0
+
+
+def threads_worth(work_ns: float, most: int) -> int:
+    """How many of `most` threads to wake for a pass that takes one thread
+    `work_ns`: on t threads it takes about work / t plus a wake-up per
+    thread woken, so thread t + 1 pays while work / (t (t + 1)) exceeds a
+    wake-up."""
+    threads = 1
+    while threads < most and work_ns > THREAD_WAKE_NS * threads * (threads + 1):
+        threads += 1
+    return threads
+
+
+def sized_pass(ns_per_row: float, rows: Callable[..., float] | None = None):
+    """Decorator for a parallel kernel called from Python: each call runs on
+    as many of the caller's kernel threads as its size is worth
+    (`threads_worth`), and gives the caller back its thread count after.
+
+    `ns_per_row` is the kernel's time per row on one thread (measured at
+    scale 100; only its order of magnitude matters) and `rows(*args)` its
+    rows for those arguments (default: the length of the first).  A kernel's
+    results do not depend on its threads (each block writes its own slots),
+    so neither do a run's bytes.  The compiled kernel is `.kernel`, for
+    compiled callers and tests."""
+    def decorate(kernel):
+        def call(*args):
+            most = numba.get_num_threads()
+            size = len(args[0]) if rows is None else rows(*args)
+            threads = threads_worth(ns_per_row * size, most)
+            if threads == most:
+                return kernel(*args)
+            numba.set_num_threads(threads)
+            try:
+                return kernel(*args)
+            finally:
+                numba.set_num_threads(most)
+
+        functools.update_wrapper(call, kernel.py_func)
+        call.kernel = kernel
+        return call
+    return decorate
 
 
 @numba.njit(inline="always")
@@ -98,6 +155,7 @@ def as_bytes(flags: np.ndarray) -> np.ndarray:
     return flags.view(np.uint8)
 
 
+@sized_pass(ns_per_row=3)
 @numba.njit(cache=True, parallel=True)
 def rows_with_status_between(status: np.ndarray, lowest: int, highest: int) -> np.ndarray:
     """Rows whose status code is in lowest..highest, in row order
@@ -134,7 +192,6 @@ def rows_with_status_between(status: np.ndarray, lowest: int, highest: int) -> n
     return rows
 
 
-@numba.njit(cache=True)
 def rows_with_status(status: np.ndarray, code: int) -> np.ndarray:
     """Rows whose status is `code` (np.flatnonzero(status == code) without the mask)."""
     return rows_with_status_between(status, code, code)

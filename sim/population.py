@@ -17,7 +17,7 @@ import numba
 import numpy as np
 
 from .calibration import Calibration
-from .kernels import block, block_count, rows_with_status
+from .kernels import block, block_count, rows_with_status, sized_pass
 from .processes import firm_columns, person_columns
 from .processes.demography import statutory_age_months
 from .processes.labour_demand import relative_closure_hazard
@@ -59,6 +59,7 @@ MIGRANT_EMPLOYMENT = (F32(1.15), F32(0.97))
 RURAL_OLD_EMPLOYMENT = (F32(1.4), F32(0.9))
 
 
+@sized_pass(ns_per_row=7)
 @numba.njit(cache=True, parallel=True)
 def _employment_propensity(female, local, urban, age_y, out_of_school, women, men, migrant, migrant_cap, rural_old,
                            rural_old_cap) -> np.ndarray:
@@ -83,6 +84,7 @@ def by_age(function) -> np.ndarray:
     return np.asarray(function(np.arange(128, dtype=np.float64)), dtype=F32)
 
 
+@sized_pass(ns_per_row=0.5)
 @numba.njit(cache=True, parallel=True)
 def _pick(condition: np.ndarray, if_true: np.float32, if_false: np.float32) -> np.ndarray:
     out = np.empty(len(condition), dtype=np.float32)
@@ -302,6 +304,7 @@ def build_population(cal: Calibration, scale: float, rng: np.random.Generator) -
 STATUS_CODES = len(Status)
 
 
+@sized_pass(ns_per_row=6)
 @numba.njit(cache=True, parallel=True)
 def _by_status(status: np.ndarray) -> np.ndarray:
     """The rows grouped by status code, ascending, in row order within each

@@ -3,7 +3,7 @@
 import numba
 import numpy as np
 
-from .kernels import block, block_count
+from .kernels import block, block_count, sized_pass
 from .streams import draw
 
 
@@ -16,6 +16,7 @@ def _exponential_key(weight, key: np.uint64, row) -> np.float32:
     return -np.log(u) / w if w > 0 else np.float32(np.inf)
 
 
+@sized_pass(ns_per_row=8)
 @numba.njit(cache=True, parallel=True)
 def _exponential_keys(weights: np.ndarray, key: np.uint64) -> np.ndarray:
     """The key of every row (`_exponential_key`)."""
@@ -25,6 +26,7 @@ def _exponential_keys(weights: np.ndarray, key: np.uint64) -> np.ndarray:
     return keys
 
 
+@sized_pass(ns_per_row=13)
 @numba.njit(cache=True, parallel=True)
 def _exponential_keys_at(weights: np.ndarray, rows: np.ndarray, key: np.uint64) -> np.ndarray:
     """The keys `_exponential_keys` gives rows `rows` (weights[j] for row
@@ -35,6 +37,7 @@ def _exponential_keys_at(weights: np.ndarray, rows: np.ndarray, key: np.uint64) 
     return keys
 
 
+@sized_pass(ns_per_row=0.3)
 @numba.njit(cache=True, parallel=True)
 def _count_positive(weights: np.ndarray) -> int:
     """np.count_nonzero(weights > 0) without the mask, in parallel blocks."""
@@ -71,6 +74,7 @@ def _smallest(keys: np.ndarray, kth: np.float32, k: int) -> np.ndarray:
     return mask
 
 
+@sized_pass(ns_per_row=0.5)
 @numba.njit(cache=True, parallel=True)
 def _count_between(keys: np.ndarray, lo: np.float32, hi: np.float32) -> np.ndarray:
     """Per block of rows: the keys below `lo`, and those in [lo, hi)."""
@@ -87,6 +91,7 @@ def _count_between(keys: np.ndarray, lo: np.float32, hi: np.float32) -> np.ndarr
     return counts
 
 
+@sized_pass(ns_per_row=1.5)
 @numba.njit(cache=True, parallel=True)
 def _gather_between(keys: np.ndarray, lo: np.float32, hi: np.float32, starts: np.ndarray, total: int):
     """The rows whose key is in [lo, hi) and their keys, in row order (block b
@@ -110,6 +115,7 @@ def _gather_between(keys: np.ndarray, lo: np.float32, hi: np.float32, starts: np
     return rows, values
 
 
+@sized_pass(ns_per_row=0.4)
 @numba.njit(cache=True, parallel=True)
 def _below(keys: np.ndarray, kth: np.float32) -> np.ndarray:
     """Mask of the keys below kth."""
@@ -230,6 +236,7 @@ def stochastic_round(x: float, rng: np.random.Generator) -> int:
     return int(base + (rng.random() < x - base))
 
 
+@sized_pass(ns_per_row=1.5, rows=lambda cdf, u: len(u))
 @numba.njit(cache=True, parallel=True)
 def _categories(cdf: np.ndarray, u: np.ndarray) -> np.ndarray:
     """For each uniform, the number of cdf entries at or below it (capped at the

@@ -36,7 +36,7 @@ import zlib
 import numba
 import numpy as np
 
-from .kernels import BLOCK_ROWS, block_count, block_room, join_blocks, search
+from .kernels import BLOCK_ROWS, block_count, block_room, join_blocks, search, sized_pass
 
 GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
@@ -111,6 +111,7 @@ def float32_bound(threshold) -> np.float32:
     return nearest
 
 
+@sized_pass(ns_per_row=10, rows=lambda key, rows: rows)
 @numba.njit(cache=True, parallel=True)
 def _uniforms(key: np.uint64, rows: int) -> np.ndarray:
     out = np.empty(rows, dtype=np.float32)
@@ -132,6 +133,7 @@ _NO_LIMITS = np.zeros(0, dtype=np.float32)  # `_rows_below` without groups
 _NO_GROUPS = np.zeros(0, dtype=np.int8)
 
 
+@sized_pass(ns_per_row=20, rows=lambda key, rows, threshold, *rest: rows * min(max(threshold, 0.0), 1.0))
 @numba.njit(cache=True, parallel=True)
 def _rows_below(key: np.uint64, rows: int, threshold: float, by: np.ndarray, limits: np.ndarray, room: int):
     """Whether every block had room, and the rows that are candidates for an

@@ -1,9 +1,15 @@
 """The compiled kernels: same rows whatever room their parallel blocks get,
 weighted sampling without replacement that is exact and unbiased, and the
-build's helpers (selection, categories, pick, reorder) that match numpy's answers."""
+build's helpers (selection, categories, pick, reorder) that match numpy's answers, and passes that
+wake only the threads their size is worth."""
 
+import pickle
+
+import numba
 import numpy as np
+import pytest
 
+from sim import kernels
 from sim.kernels import BLOCK_ROWS, deal_stride, dealt, search
 from sim.processes import demography, labour_demand, matching, separations
 from sim.population import pick, stable_order_by_code, status_then_firm
@@ -603,3 +609,88 @@ def test_log_wage_terms_match_the_numpy_expression_bit_for_bit():
     got = log_wage_terms(params, edu, sector, age_m, premium)
     assert got.dtype == np.float64 and np.array_equal(got, expected)
     assert np.unique(got).size > n // 2  # the terms vary, so equality is not trivial
+
+
+# -- threads worth waking (kernels.sized_pass) ----------------------------------
+
+@numba.njit(parallel=True)
+def _threads_inside(rows):
+    """The kernel threads a parallel pass may use, as the pass sees them."""
+    total = 0
+    for i in numba.prange(4):
+        total += i
+    return numba.get_num_threads()
+
+
+@numba.njit
+def _refusing(values):
+    raise ValueError("refused")
+
+
+def _all_threads():
+    """The process's kernel threads, given back to the calling thread (an
+    earlier test may have left it fewer); skips where there is only one."""
+    most = numba.config.NUMBA_NUM_THREADS
+    if most < 2:
+        pytest.skip("one kernel thread: nothing to choose")
+    numba.set_num_threads(most)
+    return most
+
+
+def test_a_pass_wakes_a_thread_only_where_it_saves_more_than_the_wake_up():
+    wake = kernels.THREAD_WAKE_NS
+    assert kernels.threads_worth(0.0, 8) == 1
+    assert kernels.threads_worth(2 * wake, 2) == 1  # on two threads: wake + 1 ms = 2 ms, no faster
+    assert kernels.threads_worth(2.01 * wake, 2) == 2
+    assert kernels.threads_worth(1e12, 2) == 2 and kernels.threads_worth(1e12, 1) == 1  # never more than the caller has
+    # thread t + 1 pays while work / (t (t + 1)) exceeds a wake-up
+    assert [kernels.threads_worth(f * wake, 8) for f in (5.9, 6.1, 11.9, 12.1, 20.1)] == [2, 3, 3, 4, 5]
+
+
+def test_a_sized_pass_runs_small_calls_on_the_calling_thread_and_gives_the_threads_back():
+    most = _all_threads()
+    pass_ = kernels.sized_pass(ns_per_row=1.0, rows=lambda rows: rows)(_threads_inside)
+    rows_worth_two = int(2 * kernels.THREAD_WAKE_NS) + 1
+    assert pass_(1000) == 1 and numba.get_num_threads() == most
+    assert pass_(rows_worth_two) == 2 and numba.get_num_threads() == most
+    assert pass_(10**12) == most
+    # a caller limited to one thread (a pool or Dask worker) stays at one
+    numba.set_num_threads(1)
+    try:
+        assert pass_(10**12) == 1 and numba.get_num_threads() == 1
+    finally:
+        numba.set_num_threads(most)
+    # given back after an error too
+    with pytest.raises(ValueError):
+        kernels.sized_pass(ns_per_row=1.0)(_refusing)(np.zeros(3))
+    assert numba.get_num_threads() == most
+    # the default size is the length of the first argument
+    assert kernels.sized_pass(ns_per_row=1.0)(_threads_inside)(np.zeros(10)) == 1
+
+
+def test_a_run_gives_the_same_bytes_with_every_pass_on_all_threads_and_on_one(monkeypatch):
+    """The thread counts `sized_pass` picks change no result: a run whose
+    passes all wake every thread (no wake-up cost) against one on the
+    calling thread alone, at a scale with several blocks of rows."""
+    from sim.model import LabourModel
+
+    most = _all_threads()
+
+    def final_state():
+        model = LabourModel(seed=8, scale=400)  # about 160,000 rows: three blocks
+        assert model.people.n > 2 * BLOCK_ROWS
+        for _ in range(14):  # through a January (raises) and a July (school leaving)
+            model.step()
+        return ({name: model.people[name].copy() for name in model.people.columns},
+                {name: model.firms[name].copy() for name in model.firms.columns}, model.recorder.parts, model.ledger)
+
+    monkeypatch.setattr(kernels, "THREAD_WAKE_NS", 0.0)
+    threaded = final_state()
+    numba.set_num_threads(1)
+    try:
+        alone = final_state()
+    finally:
+        numba.set_num_threads(most)
+    for a, b in zip(threaded[:2], alone[:2]):
+        assert a.keys() == b.keys() and all(np.array_equal(a[name], b[name]) for name in a)
+    assert pickle.dumps(threaded[2:]) == pickle.dumps(alone[2:])  # the months' parts and ledger, to the bit

@@ -13,7 +13,8 @@ checked every month.
 import numba
 import numpy as np
 
-from ..kernels import BLOCK_ROWS, as_bytes, block, block_count, deal_stride, dealt, join_blocks, room_after, search
+from ..kernels import (BLOCK_ROWS, as_bytes, block, block_count, deal_stride, dealt, join_blocks, room_after, search,
+                       sized_pass)
 from ..streams import draw, float32_bound
 from ..status import Status, is_employed
 from ..table import Column
@@ -67,6 +68,7 @@ def _statutory_age(female, cadre, birth_month, reform, base, first, shift, most)
     return age
 
 
+@sized_pass(ns_per_row=10, rows=lambda age_m, female, cadre, idx, *rest: len(idx))
 @numba.njit(cache=True, parallel=True)
 def _months_past_statutory_age(age_m, female, cadre, idx, month, reform, base, first, shift, most) -> np.ndarray:
     out = np.empty(len(idx), dtype=np.int32)
@@ -97,6 +99,7 @@ def statutory_age_months(female: np.ndarray, cadre: np.ndarray, birth_month: np.
     return _statutory_ages(female, cadre, np.asarray(birth_month, dtype=np.int32), bool(reform), *RULES)
 
 
+@sized_pass(ns_per_row=0.6)
 @numba.njit(cache=True, parallel=True)
 def _age(status, age_m) -> int:
     """Every resident one month older; returns the residents."""
@@ -117,6 +120,7 @@ def _age(status, age_m) -> int:
     return residents.sum()
 
 
+@sized_pass(ns_per_row=3)
 @numba.njit(cache=True, parallel=True)
 def _retirements(status, age_m, female, cadre, month, reform, base, first, shift, most, key, stop_chance,
                  work_on_from, room):
@@ -207,6 +211,7 @@ def draw_mothers(rng: np.random.Generator, people, count: int) -> np.ndarray:
     return chosen
 
 
+@sized_pass(ns_per_row=0.75)
 @numba.njit(cache=True, parallel=True)
 def _movers(status, local) -> tuple[int, int]:
     """Residents who may move away (not retired), and the registered locals among them."""
@@ -228,6 +233,7 @@ def _movers(status, local) -> tuple[int, int]:
     return counts[:, 0].sum(), counts[:, 1].sum()
 
 
+@sized_pass(ns_per_row=9)
 @numba.njit(cache=True, parallel=True)
 def _leave_school(status, age_m, edu, spell_m, key, senior_below, college_below) -> np.ndarray:
     """July's school leaving, in one parallel pass over the rows: pupils of 16

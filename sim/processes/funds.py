@@ -49,7 +49,7 @@ scale.
 import numba
 import numpy as np
 
-from ..kernels import as_bytes, block, block_count, deal_stride, dealt
+from ..kernels import as_bytes, block, block_count, deal_stride, dealt, sized_pass
 from ..status import Status
 from ..table import Column
 from .base import Process
@@ -107,6 +107,7 @@ def _benefit_months(contributed: int) -> int:
 SUB_ROWS = 2048  # rows per sub-block of the month's pass: its float64 buffers stay in the CPU cache
 
 
+@sized_pass(ns_per_row=5)
 @numba.njit(cache=True, parallel=True)
 def _month(status, wage, tier, pension_employee, pension_retiree, unemployment_insured, contribution_months, pension,
            benefit_left, average_monthly, floor_share, ceiling_share, reporting, flexible_base, rates, indexation,

@@ -18,7 +18,7 @@ import numba
 import numpy as np
 
 from ..status import SECTORS, Status
-from ..kernels import as_bytes, block, block_count
+from ..kernels import as_bytes, block, block_count, sized_pass
 from ..streams import draw, draw_bits, draw_units, third, third_units, units_below
 from ..table import Column
 from .base import Process
@@ -35,6 +35,7 @@ PERSON_COLUMNS = {
 SCHEMES = ("pension_employee", "unemployment_insured", "work_injury_insured")  # order of enrolment_catch_up
 
 
+@sized_pass(ns_per_row=7)
 @numba.njit(cache=True, parallel=True)
 def _enrol(status, sector, spell_m, age_m, firm, contribution_months, pension_employee, pension_retiree, pension_resident,
            unemployment_insured, work_injury_insured, firm_relative_compliance, coverage_at_hire, catch_up,

@@ -13,7 +13,7 @@ separations).
 import numba
 import numpy as np
 
-from ..kernels import BLOCK_ROWS, block, block_count, extend
+from ..kernels import BLOCK_ROWS, block, block_count, extend, sized_pass
 from ..status import Status
 from ..table import Column
 from .base import Process
@@ -66,6 +66,7 @@ def _employees_in_blocks(status, firm, closing, first, found, counts) -> int:
     return wave
 
 
+@sized_pass(ns_per_row=2)
 @numba.njit(cache=True)
 def _employees_of(status, firm, closing) -> np.ndarray:
     """Rows of the unit employees of the firms marked in `closing`, in row order.
@@ -85,6 +86,7 @@ def _employees_of(status, firm, closing) -> np.ndarray:
     return rows[:count]
 
 
+@sized_pass(ns_per_row=15)
 @numba.njit(cache=True, parallel=True)
 def _shift_demand(target, alive, shock, drift, sd, sizes, normal, give_up) -> None:
     """Each firm's desired employment for the month, in one parallel pass:

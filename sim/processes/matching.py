@@ -12,7 +12,7 @@ give up searching; working-age inactive people may start searching.
 import numba
 import numpy as np
 
-from ..kernels import block, block_count, deal_stride, dealt
+from ..kernels import block, block_count, deal_stride, dealt, sized_pass
 from ..sampling import categorical, choose_exact, stochastic_round
 from ..status import PUBLIC_SECTOR, Status
 from ..table import Column
@@ -32,6 +32,7 @@ def vacancies(model, rng: np.random.Generator) -> np.ndarray:
     return _vacancies(firms.alive, firms.target, model.firm_sizes(), rng.random(firms.n))
 
 
+@sized_pass(ns_per_row=10)
 @numba.njit(cache=True, parallel=True)
 def _vacancies(alive, target, sizes, u) -> np.ndarray:
     """Each operating firm's gap between desired and actual employment (rows,
@@ -45,6 +46,7 @@ def _vacancies(alive, target, sizes, u) -> np.ndarray:
     return out
 
 
+@sized_pass(ns_per_row=0.5)
 @numba.njit(cache=True, parallel=True)
 def _count_months(status, spell_m) -> None:
     """Every resident's spell in their status grows a month (capped at the
@@ -60,6 +62,7 @@ def _count_months(status, spell_m) -> None:
             spell_b[i] += np.int16((status_b[i] != Status.ABSENT) & (spell_b[i] < 32767))
 
 
+@sized_pass(ns_per_row=2)
 @numba.njit(cache=True, parallel=True)
 def _find_seekers(status) -> tuple[np.ndarray, np.ndarray]:
     """The rows of the unemployed and of flexible workers (who search on the

@@ -4,6 +4,7 @@ and flexible work.  Everybody who separates becomes a job seeker (UNEMP)."""
 import numba
 import numpy as np
 
+from ..kernels import sized_pass
 from ..status import Status
 from .base import Process
 
@@ -42,6 +43,7 @@ def _largest_quit_chance(rates: np.ndarray) -> float:
     return float(rates[0] * np.prod(np.maximum(rates[1:], 1.0)))
 
 
+@sized_pass(ns_per_row=15)
 @numba.njit(cache=True, parallel=True)
 def separation_outcomes(idx, u, status, firm, age_m, local, firm_non_private, firm_layoff, quit_rates, self_exit,
                         flex_exit) -> np.ndarray:

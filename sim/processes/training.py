@@ -17,7 +17,7 @@ import mesa
 import numba
 import numpy as np
 
-from ..kernels import block, block_count, deal_stride, dealt
+from ..kernels import block, block_count, deal_stride, dealt, sized_pass
 from ..status import Status
 from ..table import Column
 from ..timeline import parse_month
@@ -123,6 +123,7 @@ def _would_be_trainees(idx, u, status, age_m, skill, level_weight, unemployed_we
     return out[:k]
 
 
+@sized_pass(ns_per_row=2.5)
 @numba.njit(cache=True, parallel=True)
 def _eligible_groups(status, age_m, skill) -> np.ndarray:
     """Working-age people who may train (at work or seeking, below the top

@@ -23,7 +23,7 @@ recommended raise a year) moves unit employees' January raises towards it by
 import numba
 import numpy as np
 
-from ..kernels import block, block_count, deal_stride, dealt, rows_with_status, rows_with_status_between
+from ..kernels import block, block_count, deal_stride, dealt, rows_with_status, rows_with_status_between, sized_pass
 from ..sampling import largest_first_until
 from ..status import Status
 from ..table import Column
@@ -95,6 +95,7 @@ def apply_minimum_wage(people, firms, tiers: np.ndarray, idx: np.ndarray) -> int
     return int(np.count_nonzero(below))
 
 
+@sized_pass(ns_per_row=8)
 @numba.njit(cache=True, parallel=True)
 def _raise_all_to_minimum(status, firm, tier, wage, complies, floors) -> int:
     """apply_minimum_wage over every unit employee, in one pass; the firm's
@@ -118,6 +119,7 @@ def _raise_all_to_minimum(status, firm, tier, wage, complies, floors) -> int:
     return raised.sum()
 
 
+@sized_pass(ns_per_row=15, rows=lambda wage, earners, *rest: len(earners))
 @numba.njit(cache=True, parallel=True)
 def _raise_in_january(wage, earners, firm, non_private, covered, normal, log_growth, half_variance, guideline_on,
                       log_guideline, pass_through, premium) -> None:
