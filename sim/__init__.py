@@ -17,5 +17,6 @@ __version__ = "0.1.0"
 # one's spinning thread holding the core the other needed.  Sleeping is the
 # safer default; a lone run may set GOMP_SPINCOUNT, which libgomp lets
 # override this policy.  Read by libgomp when numba first starts its
-# threads; a value the user sets wins.
+# threads; a value the user sets wins.  A pass too small to repay the
+# wake-up runs on the calling thread alone (sim.kernels.sized_pass).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
