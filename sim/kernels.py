@@ -71,8 +71,8 @@ def sized_pass(ns_per_row: float, rows: Callable[..., float] | None = None):
     scale 100; only its order of magnitude matters) and `rows(*args)` its
     rows for those arguments (default: the length of the first).  A kernel's
     results do not depend on its threads (each block writes its own slots),
-    so neither do a run's bytes.  The compiled kernel is `.kernel`, for
-    compiled callers and tests."""
+    so neither do a run's bytes.  Only Python can call the wrapper, not
+    compiled code."""
     def decorate(kernel):
         def call(*args):
             most = numba.get_num_threads()
@@ -87,7 +87,6 @@ def sized_pass(ns_per_row: float, rows: Callable[..., float] | None = None):
                 numba.set_num_threads(most)
 
         functools.update_wrapper(call, kernel.py_func)
-        call.kernel = kernel
         return call
     return decorate
 
