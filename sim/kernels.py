@@ -68,11 +68,11 @@ def sized_pass(ns_per_row: float, rows: Callable[..., float] | None = None):
     (`threads_worth`), and gives the caller back its thread count after.
 
     `ns_per_row` is the kernel's time per row on one thread (measured at
-    scale 100; only its order of magnitude matters) and `rows(*args)` its
-    rows for those arguments (default: the length of the first).  A kernel's
-    results do not depend on its threads (each block writes its own slots),
-    so neither do a run's bytes.  Only Python can call the wrapper, not
-    compiled code."""
+    scale 100, benchmarks/README.md, twelfth round; only its order of
+    magnitude matters) and `rows(*args)` its rows for those arguments
+    (default: the length of the first).  A kernel's results do not depend
+    on its threads (each block writes its own slots), so neither do a run's
+    bytes.  Only Python can call the wrapper, not compiled code."""
     def decorate(kernel):
         def call(*args):
             most = numba.get_num_threads()

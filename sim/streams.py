@@ -133,6 +133,7 @@ _NO_LIMITS = np.zeros(0, dtype=np.float32)  # `_rows_below` without groups
 _NO_GROUPS = np.zeros(0, dtype=np.int8)
 
 
+# Skipping costs the candidates, not the rows: its size is the expected candidates.
 @sized_pass(ns_per_row=20, rows=lambda key, rows, threshold, *rest: rows * min(max(threshold, 0.0), 1.0))
 @numba.njit(cache=True, parallel=True)
 def _rows_below(key: np.uint64, rows: int, threshold: float, by: np.ndarray, limits: np.ndarray, room: int):
