@@ -16,6 +16,10 @@ the three names.  Three kinds of stream:
   may happen this month, drawn by geometric skipping within blocks of rows,
   again the same for a row however many others exist.
 
+A stream's key is what numpy's `SeedSequence(root entropy, spawn_key=root
+spawn key + the three keys)` generates, computed by a compiled copy of its
+algorithm (`_stream_state`, checked word for word against numpy in the tests).
+
 Consequences: the same seed gives the same numbers in any process, on any
 executor; a process's draws in month t do not depend on how many draws it or
 any other process made before, so switching a lever in one process does not
@@ -35,6 +39,7 @@ import zlib
 
 import numba
 import numpy as np
+from numpy.random.bit_generator import ISeedSequence
 
 from .kernels import BLOCK_ROWS, block_count, block_room, join_blocks, search, sized_pass
 
@@ -188,20 +193,127 @@ def _rows_below(key: np.uint64, rows: int, threshold: float, by: np.ndarray, lim
     return np.all(found <= room), join_blocks(found_idx, kept), join_blocks(found_u, kept)
 
 
+# numpy's SeedSequence (O'Neill's seed_seq_fe: hash a run's entropy words into
+# a pool of four 32-bit words, then hash the pool into output words), its
+# constants as numpy documents them (numpy/random/bit_generator.pyx).  A
+# stream's SeedSequence cost 18-27 us to build in Python, some 23 a month: 5%
+# of a month at scale 1000.  `_stream_state` computes the same words compiled.
+_POOL_WORDS = 4  # numpy's DEFAULT_POOL_SIZE, which `SeedSequence(entropy, spawn_key=...)` uses
+_INIT_A, _MULT_A = np.uint64(0x43B0D7E5), np.uint64(0x931E8875)
+_INIT_B, _MULT_B = np.uint64(0x8B51F9DD), np.uint64(0x58F38DED)
+_MIX_MULT_L, _MIX_MULT_R = np.uint64(0xCA01F9DD), np.uint64(0x4973F715)
+_MASK32, _XSHIFT = np.uint64(0xFFFFFFFF), np.uint64(16)
+
+
+@numba.njit(inline="always")
+def _hashmix(value: np.uint64, hash_const: np.uint64) -> tuple[np.uint64, np.uint64]:
+    """numpy's `hashmix` on 32-bit words held in 64-bit integers: the mixed value and the next hash constant."""
+    value = value ^ hash_const
+    hash_const = (hash_const * _MULT_A) & _MASK32
+    value = (value * hash_const) & _MASK32
+    return value ^ (value >> _XSHIFT), hash_const
+
+
+@numba.njit(inline="always")
+def _mix(x: np.uint64, y: np.uint64) -> np.uint64:
+    result = (_MIX_MULT_L * x - _MIX_MULT_R * y) & _MASK32
+    return result ^ (result >> _XSHIFT)
+
+
+@numba.njit(cache=True)
+def _stream_state(root: np.ndarray, process: int, purpose: int, month: int, n_words: int) -> np.ndarray:
+    """`SeedSequence(...).generate_state(n_words, np.uint32)` of the stream
+    whose assembled entropy is the words `root` then `process`, `purpose`,
+    `month`: numpy's `mix_entropy` into the pool, then its `generate_state`."""
+    entropy = np.empty(len(root) + 3, dtype=np.uint64)
+    entropy[:len(root)] = root
+    entropy[len(root)], entropy[len(root) + 1], entropy[len(root) + 2] = process, purpose, month
+    pool = np.zeros(_POOL_WORDS, dtype=np.uint64)
+    hash_const = _INIT_A
+    for i in range(_POOL_WORDS):
+        word = entropy[i] if i < len(entropy) else np.uint64(0)
+        pool[i], hash_const = _hashmix(word, hash_const)
+    for i_src in range(_POOL_WORDS):
+        for i_dst in range(_POOL_WORDS):
+            if i_src != i_dst:
+                mixed, hash_const = _hashmix(pool[i_src], hash_const)
+                pool[i_dst] = _mix(pool[i_dst], mixed)
+    for i_src in range(_POOL_WORDS, len(entropy)):
+        for i_dst in range(_POOL_WORDS):
+            mixed, hash_const = _hashmix(entropy[i_src], hash_const)
+            pool[i_dst] = _mix(pool[i_dst], mixed)
+    state = np.empty(n_words, dtype=np.uint32)
+    hash_const = _INIT_B
+    for i in range(n_words):
+        value = pool[i % _POOL_WORDS] ^ hash_const
+        hash_const = (hash_const * _MULT_B) & _MASK32
+        value = (value * hash_const) & _MASK32
+        state[i] = np.uint32(value ^ (value >> _XSHIFT))
+    return state
+
+
+def _words(value) -> list[int]:
+    """numpy's coercion of entropy or a spawn key to 32-bit words: an integer
+    as its little-endian words (0 as one word), a sequence as its items' words
+    one after the other."""
+    if isinstance(value, (int, np.integer)):
+        value = int(value)
+        if value < 0:
+            raise ValueError(f"seed entropy must be non-negative, not {value}")
+        words = [value & 0xFFFFFFFF] if value == 0 else []
+        while value > 0:
+            words.append(value & 0xFFFFFFFF)
+            value >>= 32
+        return words
+    if isinstance(value, (str, bytes, float, np.inexact)):
+        raise TypeError(f"seed entropy must be integers, not {value!r}")
+    return [word for item in value for word in _words(item)]
+
+
+class StreamSeed(ISeedSequence):
+    """The seed sequence of one named stream: the words numpy's
+    `SeedSequence(root.entropy, spawn_key=root.spawn_key + (process, purpose,
+    month))` generates, computed by `_stream_state` (a bit generator takes
+    any ISeedSequence)."""
+
+    def __init__(self, root: np.ndarray, process: int, purpose: int, month: int):
+        self.words = root, process, purpose, month  # ints, as `Streams.key` passes them (one compiled version)
+
+    def generate_state(self, n_words: int, dtype=np.uint32) -> np.ndarray:
+        dtype = np.dtype(dtype)
+        if dtype not in (np.dtype(np.uint32), np.dtype(np.uint64)):
+            raise ValueError("only np.uint32 and np.uint64 are supported")
+        words = _stream_state(*self.words, int(n_words) * (2 if dtype == np.uint64 else 1))
+        return words.view("<u8").astype(np.uint64) if dtype == np.uint64 else words
+
+
 class Streams:
     def __init__(self, seed: np.random.SeedSequence | int):
         self.root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        # The words every stream's entropy starts with: the run's entropy, padded
+        # to the pool's four words (numpy pads when there is a spawn key, and a
+        # stream always has one), then the root's spawn key.  A stream adds
+        # three words: the keys of its process and purpose (32-bit CRCs) and its month.
+        run = _words(self.root.entropy)
+        self._root_words = np.array(run + [0] * (_POOL_WORDS - len(run)) + _words(self.root.spawn_key), dtype=np.uint32)
 
-    def _sequence(self, process: str, month: int, purpose: str) -> np.random.SeedSequence:
-        key = (stable_key(process), stable_key(purpose), int(month))
-        return np.random.SeedSequence(self.root.entropy, spawn_key=tuple(self.root.spawn_key) + key)
+    @staticmethod
+    def _month_word(month: int) -> int:
+        if not 0 <= month < 2**32:
+            raise ValueError(f"a stream's month is a month index from 0 to 2**32 - 1, not {month}")
+        return int(month)
+
+    def _sequence(self, process: str, month: int, purpose: str) -> StreamSeed:
+        return StreamSeed(self._root_words, stable_key(process), stable_key(purpose), self._month_word(month))
 
     def generator(self, process: str, month: int, purpose: str = "") -> np.random.Generator:
         return np.random.Generator(np.random.SFC64(self._sequence(process, month, purpose)))
 
     def key(self, process: str, month: int, purpose: str) -> np.uint64:
         """The 64-bit key of a per-row stream (for kernels that call `draw`)."""
-        return np.uint64(self._sequence(process, month, "rows:" + purpose).generate_state(1, np.uint64)[0])
+        words = _stream_state(self._root_words, stable_key(process), stable_key("rows:" + purpose),
+                              self._month_word(month), 2)
+        return words.view("<u8").astype(np.uint64)[0]  # generate_state(1, np.uint64)[0]
 
     def uniform_per_row(self, process: str, month: int, purpose: str, rows: int) -> np.ndarray:
         """float32 uniforms in [0, 1), one per row id 0..rows-1."""

@@ -164,3 +164,37 @@ def test_float32_bound_gives_numpys_comparison_of_float32_uniforms():
     c = 0.7
     assert float(np.float32(c)) < c  # rounds down
     assert (np.float32([np.float32(c)]) < np.float64(c))[0] and not (np.float32([np.float32(c)]) < c)[0]
+
+
+ROOTS = [0, 20201231, 2**32, 2**127 + 99, [5, 2**63 - 1], [3, 2**40, 0]]
+
+
+@pytest.mark.parametrize("root", [np.random.SeedSequence(e) for e in ROOTS]
+                         + np.random.SeedSequence(7).spawn(2) + np.random.SeedSequence(2**100).spawn(2)[1].spawn(1))
+def test_stream_seeds_are_numpys_seed_sequences(root):
+    """A stream's seed is computed compiled (`streams._stream_state`), word for
+    word what numpy's SeedSequence of the run's entropy and spawn key extended
+    by the stream's keys generates: the run's draws depend on it."""
+    from sim.streams import stable_key
+
+    streams = Streams(root)
+    for process, month, purpose in [("matching", 24250, "transition"), ("population", 24180, ""), ("p", 0, "rows:x")]:
+        numpys = np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key)
+                                        + (stable_key(process), stable_key(purpose), month))
+        ours = streams._sequence(process, month, purpose)
+        for words, dtype in [(1, np.uint64), (3, np.uint64), (4, np.uint32), (7, np.uint32)]:
+            expected, got = numpys.generate_state(words, dtype), ours.generate_state(words, dtype)
+            assert got.dtype == expected.dtype and np.array_equal(got, expected)
+        assert np.array_equal(streams.generator(process, month, purpose).random(4),
+                              np.random.Generator(np.random.SFC64(numpys)).random(4))
+    rows = np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key)
+                                  + (stable_key("insurance"), stable_key("rows:enrol"), 300))
+    key = streams.key("insurance", 300, "enrol")
+    assert isinstance(key, np.uint64) and key == rows.generate_state(1, np.uint64)[0]
+
+
+def test_a_stream_month_outside_the_word_range_is_refused():
+    with pytest.raises(ValueError, match="month index"):
+        Streams(1).key("matching", -1, "transition")
+    with pytest.raises(ValueError, match="month index"):
+        Streams(1).generator("matching", 2**32)
