@@ -181,18 +181,31 @@ def test_kernel_threads_sleep_between_passes_unless_the_user_says_otherwise(give
     assert tuple(out.stdout.split()) == expected
 
 
-def test_the_local_dask_cluster_runs_tasks_without_the_stack_sampler():
+def test_the_local_dask_cluster_runs_tasks_without_the_stack_sampler_and_with_slow_monitors():
     """`--executor dask` without a scheduler starts a LocalCluster whose
     workers do not sample their tasks' stacks (a few percent of an ensemble's
-    time, for a dashboard it does not serve), and runs the tasks on it."""
+    time, for a dashboard it does not serve) and check their event loops,
+    the system and their memory every second or five, not every 20, 500 and
+    100 ms (6% of an ensemble's CPU time); it runs the tasks on it."""
     import dask
 
     from sim.executors import DaskExecutor
 
-    tasks = {"power": (pow, 2, 10), "sampler": (dask.config.get, "distributed.worker.profile.enabled")}
+    tasks = {"power": (pow, 2, 10), "sampler": (dask.config.get, "distributed.worker.profile.enabled"),
+             "monitors": (_worker_monitor_intervals,)}
     results = dict(DaskExecutor(None, 1).map(_call, tasks))
-    assert results == {"power": 1024, "sampler": False}
+    assert results == {"power": 1024, "sampler": False,
+                       "monitors": {"tick": 1000, "monitor": 5000, "memory_monitor": 1000}}
     assert dask.config.get("distributed.worker.profile.enabled")  # this process's setting is left alone
+    assert dask.config.get("distributed.admin.tick.interval") == "20ms"
+
+
+def _worker_monitor_intervals() -> dict:
+    """Milliseconds between the running worker's event-loop, system and memory checks."""
+    from distributed import get_worker
+
+    callbacks = get_worker().periodic_callbacks
+    return {name: callbacks[name].callback_time for name in ("tick", "monitor", "memory_monitor")}
 
 
 def _call(function, *args):
