@@ -230,9 +230,8 @@ def _stream_state(root: np.ndarray, process: int, purpose: int, month: int, n_wo
     entropy[len(root)], entropy[len(root) + 1], entropy[len(root) + 2] = process, purpose, month
     pool = np.zeros(_POOL_WORDS, dtype=np.uint64)
     hash_const = _INIT_A
-    for i in range(_POOL_WORDS):
-        word = entropy[i] if i < len(entropy) else np.uint64(0)
-        pool[i], hash_const = _hashmix(word, hash_const)
+    for i in range(_POOL_WORDS):  # `root` is padded to the pool's words (`Streams`), so none is missing
+        pool[i], hash_const = _hashmix(entropy[i], hash_const)
     for i_src in range(_POOL_WORDS):
         for i_dst in range(_POOL_WORDS):
             if i_src != i_dst:
@@ -311,9 +310,7 @@ class Streams:
 
     def key(self, process: str, month: int, purpose: str) -> np.uint64:
         """The 64-bit key of a per-row stream (for kernels that call `draw`)."""
-        words = _stream_state(self._root_words, stable_key(process), stable_key("rows:" + purpose),
-                              self._month_word(month), 2)
-        return words.view("<u8").astype(np.uint64)[0]  # generate_state(1, np.uint64)[0]
+        return self._sequence(process, month, "rows:" + purpose).generate_state(1, np.uint64)[0]
 
     def uniform_per_row(self, process: str, month: int, purpose: str, rows: int) -> np.ndarray:
         """float32 uniforms in [0, 1), one per row id 0..rows-1."""
