@@ -1,4 +1,4 @@
-"""What a run costs before and besides its rows: start-up, and a month split into a fixed part and a part per row.  Prints figures; asserts nothing.
+"""What a run costs besides its rows (start-up, a month's fixed part) and what passes over every row.  Prints figures.
 
 The speed goals (issue 12) are whole-command times.  This splits them into
 what no change to the model's passes can remove and what can:
@@ -10,6 +10,10 @@ what no change to the model's passes can remove and what can:
 - a month as a fixed cost plus a cost per person row: months are timed at a
   few coarse scales on one kernel thread (as pool and Dask workers run them)
   and fitted by least squares, month = fixed + per_row * rows;
+- the compiled passes that read every person row each month (or each
+  December), timed inside a month: what a redesign that kept counts and sums
+  up to date as people change, instead of recounting them, could at most
+  remove;
 - what the goals then leave for the model's own work.
 
     python benchmarks/bench_floor.py                    # scales 1000, 500, 300, 200, 100
@@ -41,6 +45,18 @@ t4 = time.perf_counter()
 print(json.dumps({{"libraries": t1 - t0, "model": t2 - t1, "first_build": t3 - t2, "second_build": t4 - t3}}))
 """
 
+# The compiled passes that read every person row, by module.  Each is timed
+# where its process calls it (the module's global, which the process reads).
+ALL_ROW_PASSES = {
+    "sim.processes.insurance": ("_enrol",),
+    "sim.processes.funds": ("_month",),
+    "sim.indicators": ("_count",),
+    "sim.distribution": ("_snapshot",),  # December
+    "sim.processes.demography": ("_retirements", "_age", "_movers", "_leave_school"),  # school leaving: August
+    "sim.processes.training": ("_eligible_groups",),
+    "sim.processes.matching": ("_find_seekers", "_count_months"),
+    "sim.processes.labour_demand": ("_employees_of",),
+}
 DEFAULT_MONTHS = 60  # the default scenario, 2021-01 to 2025-12
 ENSEMBLE = {"replicates": 20, "scenarios": 2, "workers": 2, "goal_s": 25.0}
 DEFAULT_COMMAND_GOAL_S = 1.5
@@ -81,6 +97,48 @@ def month_costs(scales: list[float], months: int) -> list[tuple[float, float, fl
     return points
 
 
+def all_row_passes(scale: float, months: int) -> tuple[float, dict[str, float]]:
+    """Mean seconds a month at `scale` on one kernel thread, and of it the
+    seconds of each pass of ALL_ROW_PASSES (timed in place, then put back)."""
+    import importlib
+
+    import numba
+
+    from sim.model import LabourModel
+
+    numba.set_num_threads(1)
+    spent: dict[str, float] = {}
+    originals = []
+
+    def timed(kernel, name):
+        def call(*args):
+            began = time.perf_counter()
+            result = kernel(*args)
+            spent[name] = spent.get(name, 0.0) + time.perf_counter() - began
+            return result
+        return call
+
+    for module_name, names in ALL_ROW_PASSES.items():
+        module = importlib.import_module(module_name)
+        for name in names:
+            kernel = getattr(module, name)
+            originals.append((module, name, kernel))
+            setattr(module, name, timed(kernel, f"{module_name.rpartition('.')[2]}.{name}"))
+    try:
+        model = LabourModel(seed=1, scale=scale)
+        model.step()
+        model.step()
+        spent.clear()
+        began = time.perf_counter()
+        for _ in range(months):
+            model.step()
+        month = (time.perf_counter() - began) / months
+    finally:
+        for module, name, kernel in originals:
+            setattr(module, name, kernel)
+    return month, {name: seconds / months for name, seconds in spent.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", type=float, nargs="+", default=[1000.0, 500.0, 300.0, 200.0, 100.0])
@@ -108,6 +166,15 @@ def main() -> None:
     for scale, rows, seconds in (points[0], points[-1]):
         print(f"  the fixed part is {fit.intercept / seconds:.0%} of a month at scale {scale:g}")
 
+    passes_months = max(args.months, 12)  # a whole year, with its December and August passes
+    month, passes = all_row_passes(args.scales[-1], passes_months)
+    total = sum(passes.values())
+    print(f"passes over every row at scale {args.scales[-1]:g}, mean of {passes_months} months on one kernel thread:")
+    for name, seconds in sorted(passes.items(), key=lambda item: -item[1]):
+        print(f"  {name:28s} {1000 * seconds:6.2f} ms")
+    print(f"  all {1000 * total:.1f} ms of a {1000 * month:.1f} ms month ({total / month:.0%}); "
+          f"the rest {1000 * (month - total):.1f} ms")
+
     rows_100 = next((rows for scale, rows, _ in points if scale == 100.0), None)
     if rows_100 is None:
         return
@@ -123,6 +190,10 @@ def main() -> None:
     print(f"  ensemble: {per_worker:g} replicates a worker, each a build and {ENSEMBLE['scenarios']} x "
           f"{DEFAULT_MONTHS} months; {ENSEMBLE['goal_s']:g} s leaves {1000 * month_budget:.1f} ms a month "
           f"(now {1000 * month_100:.1f} ms: {month_100 / month_budget:.1f}x)")
+    if args.scales[-1] == 100.0:
+        print(f"  without any pass over every row, a month would still take {1000 * (month - total):.1f} ms "
+              f"(then {(month - total) / month_budget:.2f}x the ensemble's budget), before the bookkeeping that "
+              f"replaces the passes")
 
 
 if __name__ == "__main__":
