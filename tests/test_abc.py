@@ -37,16 +37,29 @@ def run(tmp_path, moments: int, generations: int = 4, name: str = "abc.db", **op
                  database=tmp_path / name, seed=11, **options)
 
 
+def spread(inference, name: str) -> float:
+    """The weighted standard deviation of a parameter's particles: steadier
+    than a 5-95% width read off 100 weighted particles."""
+    values, weights = inference.particles[name].to_numpy(), inference.particles["weight"].to_numpy()
+    mean = np.average(values, weights=weights)
+    return float(np.sqrt(np.average((values - mean) ** 2, weights=weights)))
+
+
 def test_the_posterior_covers_the_truth_and_narrows_as_moments_are_added(tmp_path):
-    one = run(tmp_path, 1, name="one.db")
-    four = run(tmp_path, 4, name="four.db")
+    # Six generations, not four: after four the four-moment run's tolerance
+    # (about 3 standardised units), not its data, set its width, and the ratio
+    # of the two 5-95% widths ranged from 0.5 to 1.0 over calibration seeds
+    # (this seed's moved from below 0.8 to 0.91 with a change of library
+    # versions).  After six, the ratio of the weighted standard deviations was
+    # 0.47-0.76 over seeds 0-15 (median 0.57); the exact posterior's is 0.5
+    # (1/sqrt(4)), and a run that ignored three of the moments would give 1.
+    one = run(tmp_path, 1, generations=6, name="one.db")
+    four = run(tmp_path, 4, generations=6, name="four.db")
     for inference in (one, four):
         lo, hi = interval(inference, "toy.level")
         assert lo <= TRUTH <= hi
         assert hi - lo < 0.5 * (10.0 - 0.0) * 0.9  # far narrower than the prior's 90% (9.0)
-    width_one = np.subtract(*interval(one, "toy.level")[::-1])
-    width_four = np.subtract(*interval(four, "toy.level")[::-1])
-    assert width_four < 0.8 * width_one
+    assert spread(four, "toy.level") < 0.85 * spread(one, "toy.level")
 
 
 def test_a_parameter_no_moment_touches_keeps_its_prior_width(tmp_path):
